@@ -1,0 +1,52 @@
+// The HTTP/1.1 listener: Boost.Beast with keep-alive, one io_context per worker thread, each with
+// its own SO_REUSEPORT acceptor, optional TLS. It parses bytes into HttpRequest, calls the
+// handler, and writes the HttpResponse back. It holds no domain logic.
+#ifndef SVAULT_API_HTTP_SERVER_H_
+#define SVAULT_API_HTTP_SERVER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "api/http_types.h"
+#include "common/status.h"
+
+namespace svault::api {
+
+struct HttpServerOptions {
+  std::string listen_address = "127.0.0.1";
+  uint16_t port = 8200;  // 0 picks a free port; see HttpServer::port()
+  int threads = 0;       // 0 = one per core
+  size_t max_body_bytes = 4 * 1024 * 1024;
+  std::string tls_cert_file;  // both set = TLS; both empty = plain HTTP
+  std::string tls_key_file;
+};
+
+// Called for every parsed request, on a worker thread, possibly concurrently.
+using Handler = std::function<HttpResponse(const HttpRequest&)>;
+// Called instead of Handler when a request body exceeds max_body_bytes; it chooses the answer
+// (413, or 503 when sealed: sealed state is checked before size).
+using OversizeHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+class HttpServer {
+ public:
+  // Binds and listens; fails (kUnavailable) when the address cannot be bound or TLS files
+  // cannot be loaded. Does not serve until Run().
+  static Result<std::unique_ptr<HttpServer>> Create(const HttpServerOptions& options,
+                                                    Handler handler, OversizeHandler oversize);
+  virtual ~HttpServer() = default;
+
+  // The bound port (useful with port 0).
+  virtual uint16_t port() const = 0;
+  // Serves until Stop(); blocks the calling thread, which does not serve itself.
+  virtual void Run() = 0;
+  // Stops accepting, lets in-flight requests finish (bounded by `drain_ms`), closes idle
+  // keep-alive connections, then makes Run() return. Safe from any thread and from a signal
+  // watcher.
+  virtual void Stop(int drain_ms = 10'000) = 0;
+};
+
+}  // namespace svault::api
+
+#endif  // SVAULT_API_HTTP_SERVER_H_

@@ -1,0 +1,24 @@
+// The embedded SQLite store: one file, WAL, synchronous=FULL (durable commits), secure_delete on,
+// numbered schema migrations applied at open. The file is created 0600.
+#ifndef SVAULT_STORAGE_SQLITE_SQLITE_STORE_H_
+#define SVAULT_STORAGE_SQLITE_SQLITE_STORE_H_
+
+#include <memory>
+#include <string>
+
+#include "storage/store.h"
+
+namespace svault::storage {
+
+struct SqliteOptions {
+  std::string path;       // database file; created when missing
+  int busy_timeout_ms = 10'000;
+};
+
+// Opens (creating when needed) and migrates the database. kUnavailable when the file cannot be
+// opened or migrated.
+Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options);
+
+}  // namespace svault::storage
+
+#endif  // SVAULT_STORAGE_SQLITE_SQLITE_STORE_H_

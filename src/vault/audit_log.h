@@ -1,0 +1,120 @@
+// The audit log (DESIGN.md §7): one append-only JSON-lines file per node, each record chained to
+// the one before by an HMAC under the keyring's audit-chain key, with a per-node `seq` that
+// continues across files. Never holds a value, a token or a share.
+//
+// File layout: DIR/audit-NNNNNN.jsonl (NNNNNN from 000001, one more at each rotation). Every line
+// is one JSON object ending in "\n":
+//   {"seq":7,"time":"2026-12-04T15:45:31.123Z","node":"n1","request_id":"req_..",
+//    "phase":"request","action":"secret.reveal","token_id":"tok_..","role":"security",
+//    "environment":"acme","keys":[{"key":"A","version":null}],"client":"127.0.0.1:5000",
+//    "status":200,"outcome":"ok","prev":"<64 hex>","hmac":"<64 hex>"}
+// `status` and `outcome` appear on phase "response" only; `token_id`, `role`, `environment`,
+// and `version` are null when unknown. `prev` is the hmac of the record before (64 zeros for the
+// very first). `hmac` = AuditMac(chain_key, prev, S) where S is the line's text up to (not
+// including) the final `,"hmac":"…"}`; verification strips that suffix textually, so no
+// canonical JSON is needed. A rotated file's first record carries the last hmac of the previous
+// file in `prev`, so the chain runs across files.
+#ifndef SVAULT_VAULT_AUDIT_LOG_H_
+#define SVAULT_VAULT_AUDIT_LOG_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "crypto/guarded_key.h"
+
+namespace svault::vault {
+
+struct AuditKey {
+  std::string key;
+  std::optional<uint64_t> version;  // nullopt = unpinned / unknown (null in JSON)
+};
+
+// What a caller fills in; the log adds seq, time, node, prev and hmac.
+struct AuditEntry {
+  std::string request_id;
+  std::string phase;   // "request" or "response"
+  std::string action;  // e.g. "secret.put", "token.create", "sys.init"
+  std::optional<std::string> token_id;
+  std::optional<std::string> role;
+  std::optional<std::string> environment;
+  std::vector<AuditKey> keys;
+  std::string client;
+  int status = 0;       // response phase only
+  std::string outcome;  // response phase only: "ok" or an error code name
+};
+
+struct AuditOptions {
+  std::string dir;                        // created 0700 when missing
+  std::string node = "node-1";
+  uint64_t max_file_bytes = 2 * 1024 * 1024;  // rotate when a file would grow past this
+};
+
+class AuditLog {
+ public:
+  // Opens the newest file in `dir` (creating the first when there is none), cuts a torn last
+  // line (a partial record without "\n", left by a crash) and reports that through
+  // `torn_tail_cut()`, and continues seq and the chain from the last complete record.
+  // `chain_key` must outlive the log. kUnavailable when the directory or file cannot be used;
+  // kIntegrityError when the last complete record does not parse.
+  static Result<std::unique_ptr<AuditLog>> Open(const AuditOptions& options,
+                                                const crypto::GuardedKey& chain_key,
+                                                const Clock& clock);
+  ~AuditLog();
+
+  // Appends one record and makes it durable (write + fdatasync) before returning its seq.
+  // Thread-safe; records are totally ordered by seq. On any failure (disk full, permission
+  // revoked, I/O error) returns kUnavailable and leaves the file as it was before the call
+  // (a partial write is truncated away), so the chain stays intact.
+  Result<uint64_t> Append(const AuditEntry& entry);
+
+  // Complete records with seq > `after`, oldest first, at most `limit`, for which `visible`
+  // returns true (it gets the record's environment, nullopt when none). Each item is the
+  // record's JSON text without the trailing newline.
+  Result<std::vector<std::string>> Read(
+      uint64_t after, size_t limit,
+      const std::function<bool(const std::optional<std::string>&)>& visible) const;
+
+  // True when Open() cut a torn tail (the server logs it).
+  bool torn_tail_cut() const { return torn_tail_cut_; }
+  uint64_t last_seq() const;
+
+ private:
+  AuditLog() = default;
+  struct State;
+  std::unique_ptr<State> state_;
+  bool torn_tail_cut_ = false;
+};
+
+// The result of verifying one file of a chain.
+struct AuditVerifyReport {
+  bool ok = true;            // every complete record verified and the chain is unbroken
+  uint64_t records = 0;      // complete records checked
+  bool torn_tail = false;    // the file ends in a partial line without "\n" (crash, not tamper)
+  // When !ok: where the chain first breaks.
+  uint64_t break_line = 0;   // 1-based line number in the file
+  std::optional<uint64_t> break_seq;  // the seq of that line when it parses
+  std::string reason;        // "hmac_mismatch", "prev_mismatch", "seq_gap", "unparseable"
+  // The chain state after the last good record, to pass on when verifying the next file.
+  std::string last_hmac;
+  std::optional<uint64_t> last_seq;
+};
+
+// Verifies `content` (one audit file) under `chain_key`. When `expected_prev` / `expected_seq`
+// are given (the state after the previous file), the first record must continue them: its prev
+// must equal expected_prev and its seq be expected_seq + 1. An edited record fails on its hmac;
+// a removed or reordered one fails on prev or seq. A last line without "\n" is reported as
+// torn_tail, not as a break, unless it is a complete valid record missing only the newline.
+AuditVerifyReport VerifyAuditFile(const crypto::GuardedKey& chain_key, std::string_view content,
+                                  std::optional<std::string> expected_prev,
+                                  std::optional<uint64_t> expected_seq);
+
+}  // namespace svault::vault
+
+#endif  // SVAULT_VAULT_AUDIT_LOG_H_
