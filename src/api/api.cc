@@ -1,0 +1,268 @@
+#include "api/api.h"
+
+#include <array>
+#include <optional>
+
+#include "api/errors.h"
+#include "api/handlers.h"
+#include "api/request_parsing.h"
+#include "common/log.h"
+
+namespace svault::api {
+namespace {
+
+using vault::Capability;
+
+enum class Scope {
+  kNone,         // any valid token
+  kGlobal,       // the capability itself, no environment (manage, audit)
+  kEnvironment,  // the capability on the {env} of the path
+};
+
+struct Route {
+  std::string_view method;
+  std::string_view pattern;  // segments after /api/v1/; {env} {id} one segment, {key} the rest
+  std::string_view action;
+  Scope scope;
+  Capability capability;
+  HandlerFn handler;
+};
+
+constexpr std::array kRoutes = {
+    Route{"POST", "environments", "env.create", Scope::kGlobal, Capability::kManage,
+          CreateEnvironment},
+    Route{"GET", "environments", "env.list", Scope::kNone, Capability::kList, ListEnvironments},
+    Route{"GET", "environments/{env}", "env.read", Scope::kEnvironment, Capability::kList,
+          GetEnvironment},
+    Route{"DELETE", "environments/{env}", "env.delete", Scope::kEnvironment, Capability::kManage,
+          DeleteEnvironment},
+    Route{"GET", "environments/{env}/secrets", "secret.list", Scope::kEnvironment,
+          Capability::kList, ListSecrets},
+    Route{"PUT", "environments/{env}/secrets/{key}", "secret.put", Scope::kEnvironment,
+          Capability::kWrite, PutSecret},
+    Route{"PATCH", "environments/{env}/secrets/{key}", "secret.patch", Scope::kEnvironment,
+          Capability::kWrite, PatchSecret},
+    Route{"GET", "environments/{env}/secrets/{key}", "secret.read", Scope::kEnvironment,
+          Capability::kList, GetSecret},
+    Route{"DELETE", "environments/{env}/secrets/{key}", "secret.delete", Scope::kEnvironment,
+          Capability::kDelete, DeleteSecret},
+    Route{"GET", "environments/{env}/values/{key}", "secret.reveal", Scope::kEnvironment,
+          Capability::kReveal, RevealSecret},
+    Route{"GET", "environments/{env}/versions/{key}", "secret.versions", Scope::kEnvironment,
+          Capability::kList, ListVersions},
+    Route{"POST", "tokens", "token.create", Scope::kGlobal, Capability::kManage, CreateToken},
+    Route{"GET", "tokens", "token.list", Scope::kGlobal, Capability::kManage, ListTokens},
+    Route{"GET", "tokens/self", "token.self", Scope::kNone, Capability::kList, GetSelfToken},
+    Route{"DELETE", "tokens/{id}", "token.revoke", Scope::kGlobal, Capability::kManage,
+          RevokeToken},
+    Route{"GET", "audit", "audit.read", Scope::kGlobal, Capability::kAudit, ReadAudit},
+    Route{"POST", "audit/verify", "audit.verify", Scope::kGlobal, Capability::kAudit,
+          VerifyAudit},
+};
+
+constexpr std::string_view kApiPrefix = "/api/v1/";
+
+struct PathParams {
+  std::string env;
+  std::string key;
+  std::string id;
+};
+
+// Matches `path` (after /api/v1/) against `pattern`. {key} takes the rest of the path raw.
+bool MatchPattern(std::string_view pattern, std::string_view path, PathParams& params) {
+  while (!pattern.empty()) {
+    const size_t pslash = pattern.find('/');
+    const std::string_view pseg = pattern.substr(0, pslash);
+    if (pseg == "{key}") {
+      params.key = std::string(path);
+      return true;
+    }
+    const size_t slash = path.find('/');
+    const std::string_view seg = path.substr(0, slash);
+    if (pseg == "{env}") {
+      params.env = std::string(seg);
+    } else if (pseg == "{id}") {
+      params.id = std::string(seg);
+    } else if (pseg != seg) {
+      return false;
+    }
+    if ((pslash == std::string_view::npos) != (slash == std::string_view::npos)) return false;
+    if (pslash == std::string_view::npos) return true;
+    pattern.remove_prefix(pslash + 1);
+    path.remove_prefix(slash + 1);
+  }
+  return path.empty();
+}
+
+const Route* FindRoute(const HttpRequest& request, PathParams& params) {
+  if (!request.path.starts_with(kApiPrefix)) return nullptr;
+  const std::string_view rest = std::string_view(request.path).substr(kApiPrefix.size());
+  for (const Route& route : kRoutes) {
+    PathParams candidate;
+    if (route.method == request.method && MatchPattern(route.pattern, rest, candidate)) {
+      params = std::move(candidate);
+      return &route;
+    }
+  }
+  return nullptr;
+}
+
+// The bearer token of the Authorization header, or "" when there is none.
+std::string_view BearerToken(std::string_view header) {
+  constexpr std::string_view kBearer = "Bearer ";
+  if (!header.starts_with(kBearer)) return {};
+  return header.substr(kBearer.size());
+}
+
+HttpResponse HealthResponse(bool initialized, bool sealed) {
+  boost::json::object body{{"initialized", initialized}, {"sealed", sealed}};
+  return JsonResponse(initialized && !sealed ? 200 : 503, body);
+}
+
+// One request's audit trail: a record before anything executes, one with the outcome after.
+class AuditScope {
+ public:
+  AuditScope(vault::Vault& vault, const HttpRequest& request, std::string_view action)
+      : vault_(vault) {
+    entry_.request_id = request.request_id;
+    entry_.action = std::string(action);
+    entry_.client = request.client_address;
+  }
+
+  void SetPrincipal(const vault::Principal& p) {
+    entry_.token_id = p.token_id;
+    entry_.role = std::string(vault::RoleName(p.role));
+  }
+  void SetTarget(const PathParams& params, const HttpRequest& request);
+
+  // Writes the request record; kUnavailable when it cannot be made durable.
+  Status Begin() {
+    entry_.phase = "request";
+    return Append();
+  }
+  // Writes the outcome record with the keys actually used.
+  Status Finish(const HttpResponse& response, std::string_view outcome,
+                std::vector<vault::AuditKey> used) {
+    entry_.phase = "response";
+    entry_.status = response.status;
+    entry_.outcome = std::string(outcome);
+    entry_.keys = std::move(used);
+    return Append();
+  }
+
+ private:
+  Status Append();
+
+  vault::Vault& vault_;
+  vault::AuditEntry entry_;
+};
+
+void AuditScope::SetTarget(const PathParams& params, const HttpRequest& request) {
+  if (!params.env.empty()) entry_.environment = params.env.substr(0, 64);
+  if (params.key.empty()) return;
+  // The key as requested (bounded, so a junk path cannot bloat the trail), version if pinned.
+  vault::AuditKey key{params.key.substr(0, 300), std::nullopt};
+  QueryReader query(request.query, {"version"});
+  if (auto v = query.Get("version")) {
+    try {
+      key.version = std::stoull(*v);
+    } catch (const std::exception&) {
+    }
+  }
+  entry_.keys.push_back(std::move(key));
+}
+
+Status AuditScope::Append() {
+  vault::AuditLog* log = vault_.audit_log();
+  if (log == nullptr) return {Code::kSealed, "vault is sealed"};
+  Result<uint64_t> seq = log->Append(entry_);
+  if (!seq.ok()) {
+    Log(LogLevel::kError, "audit append failed",
+        {{"request_id", entry_.request_id}, {"error", seq.status().message()}});
+    return seq.status();
+  }
+  return Status::Ok();
+}
+
+// Capability and scope (403), before any validation so nothing about the target leaks.
+Status CheckAccess(vault::Vault& vault, const Route& route, const vault::Principal& principal,
+                   const PathParams& params) {
+  switch (route.scope) {
+    case Scope::kNone: return Status::Ok();
+    case Scope::kEnvironment: return vault.Authorize(principal, route.capability, params.env);
+    case Scope::kGlobal:
+      // A token may always revoke itself.
+      if (route.handler == RevokeToken && params.id == principal.token_id) return Status::Ok();
+      if (principal.role == vault::Role::kAdmin) return Status::Ok();
+      if (route.capability == Capability::kManage) return Forbidden();
+      return vault::RoleHas(principal.role, route.capability) ? Status::Ok() : Forbidden();
+  }
+  return Forbidden();
+}
+
+std::string_view OutcomeOf(const Status& status) {
+  return status.ok() ? "ok" : CodeName(status.code());
+}
+
+// Sealed or uninitialised (503), or OK. Unsealed implies initialised, so the store is asked
+// only while sealed.
+Status ServingState(vault::Vault& vault) {
+  if (!vault.IsSealed()) return Status::Ok();
+  Result<bool> initialized = vault.IsInitialized();
+  if (!initialized.ok()) return initialized.status();
+  if (!*initialized) return {Code::kUninitialized, "vault is not initialised"};
+  return {Code::kSealed, "vault is sealed"};
+}
+
+}  // namespace
+
+HttpResponse Api::Handle(const HttpRequest& request) {
+  // 1. Sealed or uninitialised: nothing else is looked at. Health reports it with no token.
+  const Status serving = ServingState(vault_);
+  if (request.method == "GET" && request.path == "/api/v1/sys/health") {
+    return HealthResponse(serving.code() != Code::kUninitialized, !serving.ok());
+  }
+  if (!serving.ok()) return ErrorResponse(serving, request.request_id);
+
+  PathParams params;
+  const Route* route = FindRoute(request, params);
+  AuditScope audit(vault_, request, route ? route->action : "unknown");
+  audit.SetTarget(params, request);
+
+  // 2. Token. The request record is durable before anything executes, 401s included.
+  Result<vault::Principal> principal = vault_.Authenticate(BearerToken(request.authorization));
+  if (principal.ok()) audit.SetPrincipal(*principal);
+  if (Status begun = audit.Begin(); !begun.ok()) {
+    return ErrorResponse(begun, request.request_id);
+  }
+
+  Status status = principal.status();
+  HttpResponse response;
+  std::vector<vault::AuditKey> used;
+  if (status.ok() && route == nullptr) status = NotFound("no such endpoint");
+  // 3. Capability and scope. 4. The handler: validation, existence, check-and-set.
+  if (status.ok()) status = CheckAccess(vault_, *route, *principal, params);
+  if (status.ok()) {
+    RequestContext ctx{vault_, request, *principal, params.env, params.key, params.id, {}};
+    Result<HttpResponse> handled = route->handler(ctx);
+    status = handled.status();
+    if (handled.ok()) response = std::move(handled).value();
+    used = std::move(ctx.used);
+  }
+  if (!status.ok()) response = ErrorResponse(status, request.request_id);
+
+  // The outcome record; if it cannot be written the answer is withheld (fail closed).
+  if (Status finished = audit.Finish(response, OutcomeOf(status), std::move(used));
+      !finished.ok()) {
+    return ErrorResponse(finished, request.request_id);
+  }
+  return response;
+}
+
+HttpResponse Api::HandleOversize(const HttpRequest& request) {
+  const Status serving = ServingState(vault_);
+  if (!serving.ok()) return ErrorResponse(serving, request.request_id);
+  return ErrorResponse(TooLarge("request body is over the limit"), request.request_id);
+}
+
+}  // namespace svault::api

@@ -1,0 +1,43 @@
+#include "api/errors.h"
+
+#include <boost/json.hpp>
+
+namespace svault::api {
+
+int HttpStatusFor(Code code) {
+  switch (code) {
+    case Code::kOk: return 200;
+    case Code::kBadRequest: return 400;
+    case Code::kUnauthenticated: return 401;
+    case Code::kForbidden: return 403;
+    case Code::kNotFound: return 404;
+    case Code::kConflict: return 409;
+    case Code::kTooLarge: return 413;
+    case Code::kValidationFailed: return 422;
+    case Code::kUnresolved: return 422;
+    case Code::kIntegrityError: return 500;
+    case Code::kSealed: return 503;
+    case Code::kUninitialized: return 503;
+    case Code::kUnavailable: return 503;
+    case Code::kInternal: return 500;
+  }
+  return 500;
+}
+
+HttpResponse ErrorResponse(const Status& status, std::string_view request_id) {
+  boost::json::array details;
+  for (const ErrorDetail& d : status.details()) {
+    details.push_back(boost::json::object{{"field", d.field}, {"reason", d.reason}});
+  }
+  boost::json::object error{{"code", CodeName(status.code())},
+                            {"message", status.message()},
+                            {"details", std::move(details)}};
+  boost::json::object body{{"error", std::move(error)}, {"request_id", request_id}};
+
+  HttpResponse response;
+  response.status = HttpStatusFor(status.code());
+  response.body = boost::json::serialize(body);
+  return response;
+}
+
+}  // namespace svault::api

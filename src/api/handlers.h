@@ -1,0 +1,66 @@
+// Endpoint handlers: pure functions from a request (already authenticated and authorised by
+// api.cc, in the check order of DESIGN.md §8) to a response. Each validates its input, calls the
+// vault, and records in `used` the {key, version} pairs it actually touched for the audit log.
+#ifndef SVAULT_API_HANDLERS_H_
+#define SVAULT_API_HANDLERS_H_
+
+#include <string>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "api/http_types.h"
+#include "common/status.h"
+#include "vault/vault.h"
+
+namespace svault::api {
+
+struct RequestContext {
+  vault::Vault& vault;
+  const HttpRequest& request;
+  const vault::Principal& principal;
+  std::string env;  // {env} path parameter, raw
+  std::string key;  // {key} path parameter, raw (may hold '/')
+  std::string id;   // {id} path parameter, raw
+  std::vector<vault::AuditKey> used;
+};
+
+using HandlerFn = Result<HttpResponse> (*)(RequestContext&);
+
+// A JSON response; `no_store` adds Cache-Control: no-store (value-bearing answers).
+HttpResponse JsonResponse(int status, const boost::json::value& body, bool no_store = false);
+HttpResponse EmptyResponse(int status);
+
+// Environments.
+Result<HttpResponse> CreateEnvironment(RequestContext& ctx);
+Result<HttpResponse> ListEnvironments(RequestContext& ctx);
+Result<HttpResponse> GetEnvironment(RequestContext& ctx);
+Result<HttpResponse> DeleteEnvironment(RequestContext& ctx);
+
+// Secrets.
+Result<HttpResponse> PutSecret(RequestContext& ctx);
+Result<HttpResponse> PatchSecret(RequestContext& ctx);
+Result<HttpResponse> GetSecret(RequestContext& ctx);
+Result<HttpResponse> ListSecrets(RequestContext& ctx);
+Result<HttpResponse> DeleteSecret(RequestContext& ctx);
+Result<HttpResponse> RevealSecret(RequestContext& ctx);
+Result<HttpResponse> ListVersions(RequestContext& ctx);
+
+// Tokens.
+Result<HttpResponse> CreateToken(RequestContext& ctx);
+Result<HttpResponse> ListTokens(RequestContext& ctx);
+Result<HttpResponse> GetSelfToken(RequestContext& ctx);
+Result<HttpResponse> RevokeToken(RequestContext& ctx);
+
+// Audit.
+Result<HttpResponse> ReadAudit(RequestContext& ctx);
+Result<HttpResponse> VerifyAudit(RequestContext& ctx);
+
+// JSON views of domain records (never a value, never a token hash).
+boost::json::object EnvJson(const vault::EnvRecord& env);
+boost::json::object SecretMetaJson(const vault::SecretMeta& meta);
+boost::json::object TokenJson(const vault::Principal& token);
+
+}  // namespace svault::api
+
+#endif  // SVAULT_API_HANDLERS_H_

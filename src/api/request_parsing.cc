@@ -1,0 +1,160 @@
+#include "api/request_parsing.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+
+namespace svault::api {
+namespace json = boost::json;
+
+Result<json::object> ParseJsonObject(std::string_view body) {
+  if (body.empty()) return BadRequest("request body is empty");
+  boost::system::error_code ec;
+  json::value value = json::parse(body, ec);
+  if (ec) return BadRequest("request body is not valid JSON");
+  if (!value.is_object()) return Invalid("", "the body must be a JSON object");
+  return std::move(value.as_object());
+}
+
+FieldReader::FieldReader(const json::object& object,
+                         std::initializer_list<std::string_view> allowed)
+    : object_(object) {
+  for (const auto& [name, unused] : object) {
+    if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+      // Field names are echoed; they are the client's own structure, never a value.
+      std::string shown(name.substr(0, 64));
+      Fail("/" + shown, "unknown field");
+    }
+  }
+}
+
+const json::value* FieldReader::Find(std::string_view name, bool required) {
+  const json::value* v = object_.if_contains(name);
+  if (v == nullptr && required) Fail(fmt::format("/{}", name), "required");
+  return v;
+}
+
+std::optional<std::string> FieldReader::String(std::string_view name, bool required,
+                                               size_t max_bytes) {
+  const json::value* v = Find(name, required);
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_string()) {
+    Fail(fmt::format("/{}", name), "must be a string");
+    return std::nullopt;
+  }
+  if (v->as_string().size() > max_bytes) {
+    Fail(fmt::format("/{}", name), fmt::format("at most {} bytes", max_bytes));
+    return std::nullopt;
+  }
+  return std::string(v->as_string());
+}
+
+std::optional<uint64_t> FieldReader::Unsigned(std::string_view name, bool required) {
+  const json::value* v = Find(name, required);
+  if (v == nullptr) return std::nullopt;
+  if (v->is_uint64()) return v->as_uint64();
+  if (v->is_int64() && v->as_int64() >= 0) return static_cast<uint64_t>(v->as_int64());
+  Fail(fmt::format("/{}", name), "must be a non-negative integer");
+  return std::nullopt;
+}
+
+std::optional<std::vector<std::string>> FieldReader::StringArray(std::string_view name,
+                                                                 size_t max_items) {
+  const json::value* v = Find(name, false);
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_array() || v->as_array().size() > max_items) {
+    Fail(fmt::format("/{}", name), fmt::format("must be an array of at most {} strings",
+                                               max_items));
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  const json::array& items = v->as_array();
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (!items[i].is_string()) {
+      Fail(fmt::format("/{}/{}", name, i), "must be a string");
+      return std::nullopt;
+    }
+    out.emplace_back(items[i].as_string());
+  }
+  return out;
+}
+
+std::optional<std::map<std::string, std::string>> FieldReader::StringMap(std::string_view name,
+                                                                         size_t max_items) {
+  const json::value* v = Find(name, false);
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_object() || v->as_object().size() > max_items) {
+    Fail(fmt::format("/{}", name),
+         fmt::format("must be an object of at most {} string values", max_items));
+    return std::nullopt;
+  }
+  std::map<std::string, std::string> out;
+  for (const auto& [k, item] : v->as_object()) {
+    if (!item.is_string() || k.empty() || k.size() > 128 || item.as_string().size() > 1024) {
+      Fail(fmt::format("/{}", name), "tags are non-empty names (≤ 128 bytes) with string values "
+                                     "(≤ 1024 bytes)");
+      return std::nullopt;
+    }
+    out[std::string(k)] = std::string(item.as_string());
+  }
+  return out;
+}
+
+void FieldReader::Fail(std::string field, std::string reason) {
+  problems_.push_back({std::move(field), std::move(reason)});
+}
+
+Status FieldReader::Finish() const {
+  if (problems_.empty()) return Status::Ok();
+  return {Code::kValidationFailed, "request failed validation", problems_};
+}
+
+QueryReader::QueryReader(std::string_view query, std::initializer_list<std::string_view> allowed) {
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    const size_t eq = pair.find('=');
+    std::string name(pair.substr(0, eq));
+    std::string value(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
+    const std::string field = "?" + name.substr(0, 64);
+    if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+      Fail(field, "unknown query parameter");
+    } else if (!params_.emplace(name, std::move(value)).second) {
+      Fail(field, "given more than once");
+    }
+  }
+}
+
+std::optional<std::string> QueryReader::Get(std::string_view name) const {
+  auto it = params_.find(name);
+  if (it == params_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<uint64_t> QueryReader::Integer(std::string_view name, uint64_t fallback,
+                                             uint64_t min, uint64_t max) {
+  std::optional<std::string> text = Get(name);
+  if (!text) return fallback;
+  uint64_t n = 0;
+  const char* end = text->data() + text->size();
+  auto [ptr, ec] = std::from_chars(text->data(), end, n);
+  if (ec != std::errc() || ptr != end || text->empty() || n < min || n > max) {
+    Fail(fmt::format("?{}", name), fmt::format("must be an integer from {} to {}", min, max));
+    return std::nullopt;
+  }
+  return n;
+}
+
+void QueryReader::Fail(std::string field, std::string reason) {
+  problems_.push_back({std::move(field), std::move(reason)});
+}
+
+Status QueryReader::Finish() const {
+  if (problems_.empty()) return Status::Ok();
+  return {Code::kValidationFailed, "request failed validation", problems_};
+}
+
+}  // namespace svault::api

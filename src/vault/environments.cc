@@ -1,0 +1,80 @@
+// Environments: the isolation unit (DESIGN.md §1, §2). Deleting one destroys its data keys.
+#include "common/encoding.h"
+#include "common/names.h"
+#include "vault/vault.h"
+#include "vault/vault_internal.h"
+
+namespace svault::vault {
+
+Result<EnvRecord> Vault::CreateEnvironment(const Principal& creator, std::string_view id,
+                                           std::string_view description) {
+  if (!IsValidEnvironmentId(id)) return Invalid("/id", "must be a DNS label");
+  std::shared_lock lock(seal_mu_);
+  if (!unsealed_) return SealedError();
+
+  SVAULT_ASSIGN_OR_RETURN(auto txn, store_.Begin(storage::TxnMode::kWrite));
+  SVAULT_ASSIGN_OR_RETURN(auto existing, LoadEnv(*txn, id));
+  if (existing) return Conflict("environment id is taken");
+
+  EnvRecord env;
+  env.id = std::string(id);
+  env.uid = RandomId("env_", 16);
+  env.description = std::string(description);
+  env.created_at_ms = clock_.NowMillis();
+  env.created_by = creator.token_id;
+  env.generation = 1;
+  SVAULT_RETURN_IF_ERROR(StoreNewDataKey(*txn, env));
+  SVAULT_RETURN_IF_ERROR(txn->Put(paths::Env(id), EncodeEnv(env)));
+  SVAULT_RETURN_IF_ERROR(txn->Commit());
+  return env;
+}
+
+Result<EnvRecord> Vault::GetEnvironment(std::string_view id) {
+  SVAULT_ASSIGN_OR_RETURN(auto txn, store_.Begin(storage::TxnMode::kRead));
+  return RequireEnv(*txn, id);
+}
+
+Result<Page<EnvRecord>> Vault::ListEnvironments(const Principal& principal,
+                                                std::string_view cursor, size_t limit) {
+  SVAULT_ASSIGN_OR_RETURN(auto txn, store_.Begin(storage::TxnMode::kRead));
+  const std::string prefix = paths::Env("");
+  std::string after = cursor.empty() ? "" : paths::Env(cursor);
+  Page<EnvRecord> page;
+
+  // Scan in batches, keeping only what the principal may list, until a page and one more.
+  constexpr size_t kBatch = 256;
+  bool more = false;
+  while (!more) {
+    SVAULT_ASSIGN_OR_RETURN(auto entries, txn->Scan(prefix, after, kBatch));
+    for (const storage::Entry& e : entries) {
+      SVAULT_ASSIGN_OR_RETURN(EnvRecord env, DecodeEnv(e.value));
+      if (!Allows(principal, Capability::kList, env.id, env.uid)) continue;
+      if (page.items.size() == limit) {
+        more = true;
+        break;
+      }
+      page.items.push_back(std::move(env));
+    }
+    if (entries.size() < kBatch) break;
+    after = entries.back().path;
+  }
+  if (more) page.next_cursor = page.items.back().id;
+  return page;
+}
+
+Status Vault::DeleteEnvironment(std::string_view id) {
+  std::shared_lock lock(seal_mu_);
+  if (!unsealed_) return SealedError();
+  SVAULT_ASSIGN_OR_RETURN(auto txn, store_.Begin(storage::TxnMode::kWrite));
+  SVAULT_ASSIGN_OR_RETURN(EnvRecord env, RequireEnv(*txn, id));
+
+  // Secrets, versions and data keys go together; without the data keys no copy of the
+  // ciphertexts (WAL, free pages, backups without these rows) decrypts again.
+  SVAULT_RETURN_IF_ERROR(txn->DeletePrefix(paths::EnvData(env.uid)).status());
+  SVAULT_RETURN_IF_ERROR(txn->Delete(paths::Env(id)));
+  SVAULT_RETURN_IF_ERROR(txn->Commit());
+  ForgetDataKeys(env.uid);
+  return Status::Ok();
+}
+
+}  // namespace svault::vault

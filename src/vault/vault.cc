@@ -1,0 +1,189 @@
+#include "vault/vault.h"
+
+#include <fmt/format.h>
+
+#include "common/encoding.h"
+#include "crypto/aead.h"
+#include "vault/vault_internal.h"
+
+namespace svault::vault {
+namespace {
+
+constexpr std::string_view kRootKeyAd = "svault/root/v1";
+constexpr char kValueFormat = 1;
+constexpr size_t kBlobHeader = 5;  // format byte, generation (u32, big-endian)
+
+std::string DataKeyAd(std::string_view uid, uint32_t generation) {
+  return fmt::format("svault/dek/v1|{}|{}", uid, generation);
+}
+
+// Binds format, environment identity, key, version and generation: a ciphertext copied to any
+// other row fails authentication.
+std::string ValueAd(std::string_view uid, std::string_view key, uint64_t version,
+                    uint32_t generation) {
+  std::string ad = fmt::format("svault/value/v{}", static_cast<int>(kValueFormat));
+  for (const std::string& part :
+       {std::string(uid), std::string(key), std::to_string(version), std::to_string(generation)}) {
+    ad.push_back('\0');
+    ad += part;
+  }
+  return ad;
+}
+
+}  // namespace
+
+Vault::Vault(storage::Store& store, const Clock& clock, VaultOptions options)
+    : store_(store), clock_(clock), options_(std::move(options)) {}
+
+Vault::~Vault() = default;
+
+Result<bool> Vault::IsInitialized() {
+  SVAULT_ASSIGN_OR_RETURN(auto txn, store_.Begin(storage::TxnMode::kRead));
+  SVAULT_ASSIGN_OR_RETURN(auto marker, txn->Get("sys/init"));
+  return marker.has_value();
+}
+
+bool Vault::IsSealed() const {
+  std::shared_lock lock(seal_mu_);
+  return unsealed_ == nullptr;
+}
+
+AuditLog* Vault::audit_log() {
+  std::shared_lock lock(seal_mu_);
+  return unsealed_ ? unsealed_->audit.get() : nullptr;
+}
+
+Result<AuditVerifyReport> Vault::VerifyAudit(std::string_view content,
+                                             std::optional<std::string> expected_prev,
+                                             std::optional<uint64_t> expected_seq) {
+  std::shared_lock lock(seal_mu_);
+  if (!unsealed_) return SealedError();
+  return VerifyAuditFile(unsealed_->keyring.audit_chain_key(), content, std::move(expected_prev),
+                         expected_seq);
+}
+
+Result<SecretBytes> Vault::Initialize(const crypto::GuardedKey& unseal_key) {
+  SVAULT_ASSIGN_OR_RETURN(auto txn, store_.Begin(storage::TxnMode::kWrite));
+  SVAULT_ASSIGN_OR_RETURN(auto marker, txn->Get("sys/init"));
+  if (marker) return Conflict("vault is already initialised");
+
+  // Fresh root key and keyring; the root key is stored only wrapped under the unseal key.
+  SVAULT_ASSIGN_OR_RETURN(crypto::GuardedKey root, crypto::GuardedKey::Random());
+  SVAULT_ASSIGN_OR_RETURN(crypto::Keyring keyring, crypto::Keyring::Create());
+  SVAULT_RETURN_IF_ERROR(txn->Put("sys/root", crypto::WrapKey(unseal_key, root, kRootKeyAd)));
+  SVAULT_RETURN_IF_ERROR(txn->Put("sys/keyring", keyring.Seal(root)));
+
+  // The root token: admin, never expires.
+  Principal root_principal;
+  root_principal.token_id = RandomId("tok_");
+  root_principal.role = Role::kAdmin;
+  root_principal.description = "root token";
+  root_principal.created_at_ms = clock_.NowMillis();
+  root_principal.created_by = "init";
+  SVAULT_ASSIGN_OR_RETURN(SecretBytes token,
+                          StoreToken(*txn, keyring.token_hash_key(), root_principal));
+
+  const std::string init = fmt::format(R"({{"version":1,"created_at":{}}})", clock_.NowMillis());
+  SVAULT_RETURN_IF_ERROR(txn->Put("sys/init", init));
+  SVAULT_RETURN_IF_ERROR(txn->Commit());
+  return token;
+}
+
+Status Vault::Unseal(const crypto::GuardedKey& unseal_key) {
+  std::unique_lock lock(seal_mu_);
+  if (unsealed_) return Status::Ok();
+  SVAULT_ASSIGN_OR_RETURN(auto txn, store_.Begin(storage::TxnMode::kRead));
+  SVAULT_ASSIGN_OR_RETURN(auto wrapped_root, txn->Get("sys/root"));
+  SVAULT_ASSIGN_OR_RETURN(auto sealed_keyring, txn->Get("sys/keyring"));
+  if (!wrapped_root || !sealed_keyring) return {Code::kUninitialized, "vault is not initialised"};
+
+  // Unseal key -> root key -> keyring -> audit log (its chain key is in the keyring).
+  SVAULT_ASSIGN_OR_RETURN(crypto::GuardedKey root,
+                          crypto::UnwrapKey(unseal_key, *wrapped_root, kRootKeyAd));
+  SVAULT_ASSIGN_OR_RETURN(crypto::Keyring keyring, crypto::Keyring::Open(root, *sealed_keyring));
+  auto unsealed = std::make_unique<Unsealed>(std::move(root), std::move(keyring));
+  SVAULT_ASSIGN_OR_RETURN(unsealed->audit, AuditLog::Open(options_.audit,
+                                                          unsealed->keyring.audit_chain_key(),
+                                                          clock_));
+  unsealed_ = std::move(unsealed);
+  return Status::Ok();
+}
+
+Result<std::optional<EnvRecord>> Vault::LoadEnv(storage::Transaction& txn, std::string_view id) {
+  SVAULT_ASSIGN_OR_RETURN(auto text, txn.Get(paths::Env(id)));
+  if (!text) return std::optional<EnvRecord>();
+  SVAULT_ASSIGN_OR_RETURN(EnvRecord env, DecodeEnv(*text));
+  return std::optional<EnvRecord>(std::move(env));
+}
+
+Result<EnvRecord> Vault::RequireEnv(storage::Transaction& txn, std::string_view id) {
+  SVAULT_ASSIGN_OR_RETURN(auto env, LoadEnv(txn, id));
+  if (!env) return NoSuchEnvironment();
+  return std::move(*env);
+}
+
+Status Vault::StoreNewDataKey(storage::Transaction& txn, const EnvRecord& env) {
+  // Wrap a fresh data key under the keyring's current term.
+  const crypto::Keyring& keyring = unsealed_->keyring;
+  SVAULT_ASSIGN_OR_RETURN(crypto::GuardedKey dek, crypto::GuardedKey::Random());
+  DataKeyRecord record;
+  record.term = keyring.current_term();
+  record.wrapped =
+      crypto::WrapKey(*keyring.term_key(record.term), dek, DataKeyAd(env.uid, env.generation));
+  return txn.Put(paths::DataKey(env.uid, env.generation), EncodeDataKey(record));
+}
+
+Result<std::shared_ptr<const crypto::GuardedKey>> Vault::DataKey(storage::Transaction& txn,
+                                                                 const EnvRecord& env,
+                                                                 uint32_t generation) {
+  std::lock_guard lock(unsealed_->dek_mu);
+  auto& cache = unsealed_->deks;
+  auto it = cache.find({env.uid, generation});
+  if (it != cache.end()) return it->second;
+
+  // Not cached: unwrap it under the keyring term that wrapped it.
+  SVAULT_ASSIGN_OR_RETURN(auto text, txn.Get(paths::DataKey(env.uid, generation)));
+  if (!text) return IntegrityError("data key of this generation is gone");
+  SVAULT_ASSIGN_OR_RETURN(DataKeyRecord record, DecodeDataKey(*text));
+  const crypto::GuardedKey* kek = unsealed_->keyring.term_key(record.term);
+  if (kek == nullptr) return IntegrityError("data key is wrapped under an unknown term");
+  SVAULT_ASSIGN_OR_RETURN(crypto::GuardedKey dek,
+                          crypto::UnwrapKey(*kek, record.wrapped, DataKeyAd(env.uid, generation)));
+  auto shared = std::make_shared<const crypto::GuardedKey>(std::move(dek));
+  cache.emplace(std::make_pair(env.uid, generation), shared);
+  return shared;
+}
+
+void Vault::ForgetDataKeys(std::string_view uid) {
+  std::lock_guard lock(unsealed_->dek_mu);
+  auto& cache = unsealed_->deks;
+  for (auto it = cache.begin(); it != cache.end();) {
+    it = it->first.first == uid ? cache.erase(it) : std::next(it);
+  }
+}
+
+Result<std::string> Vault::EncryptValue(storage::Transaction& txn, const EnvRecord& env,
+                                        std::string_view key, uint64_t version,
+                                        const SecretBytes& value) {
+  SVAULT_ASSIGN_OR_RETURN(auto dek, DataKey(txn, env, env.generation));
+  std::string blob(kBlobHeader, '\0');
+  blob[0] = kValueFormat;
+  for (int i = 0; i < 4; ++i) blob[1 + i] = static_cast<char>(env.generation >> (24 - 8 * i));
+  blob += crypto::AeadSeal(*dek, value.Reveal(), ValueAd(env.uid, key, version, env.generation));
+  return blob;
+}
+
+Result<SecretBytes> Vault::DecryptValue(storage::Transaction& txn, const EnvRecord& env,
+                                        std::string_view key, uint64_t version,
+                                        std::string_view blob) {
+  if (blob.size() < kBlobHeader || blob[0] != kValueFormat) {
+    return IntegrityError("stored value has an unknown format");
+  }
+  uint32_t generation = 0;
+  for (int i = 0; i < 4; ++i) generation = (generation << 8) | static_cast<uint8_t>(blob[1 + i]);
+  SVAULT_ASSIGN_OR_RETURN(auto dek, DataKey(txn, env, generation));
+  return crypto::AeadOpen(*dek, blob.substr(kBlobHeader),
+                          ValueAd(env.uid, key, version, generation));
+}
+
+}  // namespace svault::vault

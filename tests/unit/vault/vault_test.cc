@@ -1,0 +1,279 @@
+#include "vault/vault.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "storage/sqlite/sqlite_store.h"
+
+namespace svault::vault {
+namespace {
+
+class VaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/svault-vault-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    store_ = std::move(storage::OpenSqliteStore({.path = dir_ + "/vault.db"}).value());
+    VaultOptions options;
+    options.audit.dir = dir_ + "/audit";
+    vault_ = std::make_unique<Vault>(*store_, clock_, options);
+    unseal_key_ = std::make_unique<crypto::GuardedKey>(
+        std::move(crypto::GuardedKey::Random().value()));
+    auto token = vault_->Initialize(*unseal_key_);
+    ASSERT_TRUE(token.ok()) << token.status().ToString();
+    root_token_ = std::string(token->Reveal());
+    ASSERT_TRUE(vault_->Unseal(*unseal_key_).ok());
+    root_ = vault_->Authenticate(root_token_).value();
+  }
+  void TearDown() override {
+    vault_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  SecretMeta Put(std::string_view env, std::string_view key, std::string_view value,
+                 std::optional<uint64_t> cas = std::nullopt) {
+    SecretWrite w;
+    w.value = SecretBytes(value);
+    w.cas = cas;
+    auto meta = vault_->WriteSecret(root_, env, key, std::move(w), nullptr);
+    EXPECT_TRUE(meta.ok()) << meta.status().ToString();
+    return meta.ok() ? *meta : SecretMeta{};
+  }
+
+  Principal Token(Role role, std::vector<std::string> envs, std::string* token_out = nullptr,
+                  std::optional<int64_t> ttl = std::nullopt) {
+    TokenSpec spec;
+    spec.role = role;
+    spec.environments = std::move(envs);
+    spec.ttl_seconds = ttl;
+    auto made = vault_->CreateToken(root_, spec);
+    EXPECT_TRUE(made.ok()) << made.status().ToString();
+    if (token_out) *token_out = std::string(made->token.Reveal());
+    return made->metadata;
+  }
+
+  std::string dir_;
+  FakeClock clock_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<Vault> vault_;
+  std::unique_ptr<crypto::GuardedKey> unseal_key_;
+  std::string root_token_;
+  Principal root_;
+};
+
+TEST_F(VaultTest, RootTokenIsAdminAndNeverExpires) {
+  EXPECT_EQ(root_.role, Role::kAdmin);
+  EXPECT_FALSE(root_.expires_at_ms.has_value());
+  EXPECT_EQ(vault_->Initialize(*unseal_key_).status().code(), Code::kConflict);
+}
+
+TEST_F(VaultTest, PutRevealRoundTripsBytesAndVersionsCount) {
+  ASSERT_TRUE(vault_->CreateEnvironment(root_, "acme", "").ok());
+  const std::string odd("a\0\"\\\n\xff", 6);
+  EXPECT_EQ(Put("acme", "SLACK_TOKEN", "v1").version, 1u);
+  EXPECT_EQ(Put("acme", "SLACK_TOKEN", odd).version, 2u);
+  auto current = vault_->RevealSecret("acme", "SLACK_TOKEN", std::nullopt);
+  ASSERT_TRUE(current.ok());
+  EXPECT_EQ(current->version, 2u);
+  EXPECT_EQ(current->value.Reveal(), odd);
+  EXPECT_EQ(vault_->RevealSecret("acme", "SLACK_TOKEN", 1)->value.Reveal(), "v1");
+  EXPECT_EQ(vault_->RevealSecret("acme", "SLACK_TOKEN", 3).status().code(), Code::kNotFound);
+}
+
+TEST_F(VaultTest, VersionsAreNeverReusedAfterDelete) {
+  ASSERT_TRUE(vault_->CreateEnvironment(root_, "acme", "").ok());
+  Put("acme", "K", "1");
+  Put("acme", "K", "2");
+  ASSERT_TRUE(vault_->DeleteSecret("acme", "K").ok());
+  EXPECT_EQ(vault_->GetSecret("acme", "K").status().code(), Code::kNotFound);
+  EXPECT_EQ(vault_->RevealSecret("acme", "K", 1).status().code(), Code::kNotFound);
+  EXPECT_EQ(Put("acme", "K", "3", /*cas=*/0).version, 3u);
+  auto versions = vault_->ListVersions("acme", "K", "", 10);
+  ASSERT_EQ(versions->items.size(), 1u);
+  EXPECT_EQ(versions->items[0].version, 3u);
+}
+
+TEST_F(VaultTest, CheckAndSet) {
+  ASSERT_TRUE(vault_->CreateEnvironment(root_, "acme", "").ok());
+  Put("acme", "K", "1", 0);
+  SecretWrite stale;
+  stale.value = SecretBytes("x");
+  stale.cas = 0;
+  EXPECT_EQ(vault_->WriteSecret(root_, "acme", "K", std::move(stale), nullptr).status().code(),
+            Code::kConflict);
+  EXPECT_EQ(Put("acme", "K", "2", 1).version, 2u);
+  EXPECT_EQ(vault_->RevealSecret("acme", "K", std::nullopt)->value.Reveal(), "2");
+}
+
+TEST_F(VaultTest, PatchKeepsUnsetFieldsAndMakesNoVersion) {
+  ASSERT_TRUE(vault_->CreateEnvironment(root_, "acme", "").ok());
+  SecretWrite w;
+  w.value = SecretBytes("v");
+  w.description = "d";
+  w.type = "token";
+  w.tags = std::map<std::string, std::string>{{"team", "ops"}};
+  ASSERT_TRUE(vault_->WriteSecret(root_, "acme", "K", std::move(w), nullptr).ok());
+  SecretWrite patch;
+  patch.description = "new";
+  auto meta = vault_->WriteSecret(root_, "acme", "K", std::move(patch), nullptr);
+  ASSERT_TRUE(meta.ok());
+  EXPECT_EQ(meta->version, 1u);
+  EXPECT_EQ(meta->description, "new");
+  EXPECT_EQ(meta->type, "token");
+  EXPECT_EQ(meta->tags.at("team"), "ops");
+  SecretWrite patch_missing;
+  patch_missing.description = "x";
+  EXPECT_EQ(vault_->WriteSecret(root_, "acme", "NOPE", std::move(patch_missing), nullptr)
+                .status()
+                .code(),
+            Code::kNotFound);
+}
+
+TEST_F(VaultTest, ValueLimitIsInclusive) {
+  ASSERT_TRUE(vault_->CreateEnvironment(root_, "acme", "").ok());
+  Put("acme", "AT_LIMIT", std::string(64 * 1024, 'x'));
+  SecretWrite over;
+  over.value = SecretBytes(std::string(64 * 1024 + 1, 'x'));
+  EXPECT_EQ(vault_->WriteSecret(root_, "acme", "OVER", std::move(over), nullptr).status().code(),
+            Code::kTooLarge);
+  EXPECT_EQ(vault_->GetSecret("acme", "OVER").status().code(), Code::kNotFound);
+}
+
+TEST_F(VaultTest, ListSecretsPagesInKeyOrderWithPrefix) {
+  ASSERT_TRUE(vault_->CreateEnvironment(root_, "acme", "").ok());
+  for (const char* k : {"db/host", "db/pass", "slack/token", "a", "db-other"}) Put("acme", k, "v");
+  auto page1 = vault_->ListSecrets("acme", "db/", "", 1);
+  ASSERT_EQ(page1->items.size(), 1u);
+  EXPECT_EQ(page1->items[0].key, "db/host");
+  ASSERT_TRUE(page1->next_cursor.has_value());
+  auto page2 = vault_->ListSecrets("acme", "db/", *page1->next_cursor, 1);
+  ASSERT_EQ(page2->items.size(), 1u);
+  EXPECT_EQ(page2->items[0].key, "db/pass");
+  EXPECT_FALSE(page2->next_cursor.has_value());
+  auto all = vault_->ListSecrets("acme", "", "", 100);
+  ASSERT_EQ(all->items.size(), 5u);
+  EXPECT_EQ(all->items[0].key, "a");
+  EXPECT_EQ(all->items[1].key, "db-other");  // '-' sorts before '/'
+}
+
+TEST_F(VaultTest, SwappedCiphertextsFailIntegrityNeverWrongValue) {
+  ASSERT_TRUE(vault_->CreateEnvironment(root_, "acme", "").ok());
+  Put("acme", "A", "alpha");
+  Put("acme", "B", "bravo");
+  // Swap the stored version rows of A and B underneath the vault.
+  {
+    auto txn = std::move(store_->Begin(storage::TxnMode::kWrite).value());
+    auto envs = txn->Scan("e/", "", 100).value();
+    std::string a_path, b_path;
+    for (const auto& e : envs) {
+      if (e.path.find("/v/A#") != std::string::npos) a_path = e.path;
+      if (e.path.find("/v/B#") != std::string::npos) b_path = e.path;
+    }
+    auto a = txn->Get(a_path).value().value();
+    auto b = txn->Get(b_path).value().value();
+    ASSERT_TRUE(txn->Put(a_path, b).ok());
+    ASSERT_TRUE(txn->Put(b_path, a).ok());
+    ASSERT_TRUE(txn->Commit().ok());
+  }
+  EXPECT_EQ(vault_->RevealSecret("acme", "A", std::nullopt).status().code(),
+            Code::kIntegrityError);
+  EXPECT_EQ(vault_->RevealSecret("acme", "B", std::nullopt).status().code(),
+            Code::kIntegrityError);
+}
+
+TEST_F(VaultTest, TokensAuthenticateExpireAndRevoke) {
+  ASSERT_TRUE(vault_->CreateEnvironment(root_, "acme", "").ok());
+  std::string token;
+  Principal dev = Token(Role::kDeveloper, {"acme"}, &token, 60);
+  auto who = vault_->Authenticate(token);
+  ASSERT_TRUE(who.ok());
+  EXPECT_EQ(who->token_id, dev.token_id);
+  EXPECT_EQ(who->role, Role::kDeveloper);
+
+  EXPECT_EQ(vault_->Authenticate(token + "0").status().code(), Code::kUnauthenticated);
+  EXPECT_EQ(vault_->Authenticate("svt_" + std::string(64, '0')).status().code(),
+            Code::kUnauthenticated);
+  clock_.Advance(61'000);
+  EXPECT_EQ(vault_->Authenticate(token).status().code(), Code::kUnauthenticated);
+
+  std::string token2;
+  Principal sec = Token(Role::kSecurity, {"acme"}, &token2);
+  ASSERT_TRUE(vault_->RevokeToken(sec.token_id).ok());
+  EXPECT_EQ(vault_->Authenticate(token2).status().code(), Code::kUnauthenticated);
+  EXPECT_EQ(vault_->RevokeToken(sec.token_id).code(), Code::kNotFound);
+}
+
+TEST_F(VaultTest, LastPermanentAdminCannotBeRevoked) {
+  EXPECT_EQ(vault_->RevokeToken(root_.token_id).code(), Code::kConflict);
+  EXPECT_TRUE(vault_->Authenticate(root_token_).ok());
+}
+
+TEST_F(VaultTest, RecreatedEnvironmentIsOutOfReachOfOldTokens) {
+  ASSERT_TRUE(vault_->CreateEnvironment(root_, "acme", "").ok());
+  Principal sec = Token(Role::kSecurity, {"acme"});
+  EXPECT_TRUE(vault_->Authorize(sec, Capability::kReveal, "acme").ok());
+  EXPECT_EQ(vault_->Authorize(sec, Capability::kManage, "acme").code(), Code::kForbidden);
+  EXPECT_EQ(vault_->Authorize(sec, Capability::kReveal, "other").code(), Code::kForbidden);
+
+  ASSERT_TRUE(vault_->DeleteEnvironment("acme").ok());
+  ASSERT_TRUE(vault_->CreateEnvironment(root_, "acme", "").ok());
+  EXPECT_EQ(vault_->Authorize(sec, Capability::kReveal, "acme").code(), Code::kForbidden);
+}
+
+TEST_F(VaultTest, DeletedEnvironmentLeavesNoRows) {
+  ASSERT_TRUE(vault_->CreateEnvironment(root_, "acme", "").ok());
+  Put("acme", "K", "v");
+  ASSERT_TRUE(vault_->DeleteEnvironment("acme").ok());
+  auto txn = std::move(store_->Begin(storage::TxnMode::kRead).value());
+  EXPECT_TRUE(txn->Scan("e/", "", 100).value().empty());
+  EXPECT_EQ(vault_->GetEnvironment("acme").status().code(), Code::kNotFound);
+}
+
+TEST_F(VaultTest, UnsealWithWrongKeyFails) {
+  Vault other(*store_, clock_, VaultOptions{.audit = {.dir = dir_ + "/audit2"}});
+  auto wrong = std::move(crypto::GuardedKey::Random().value());
+  EXPECT_EQ(other.Unseal(wrong).code(), Code::kIntegrityError);
+  EXPECT_TRUE(other.IsSealed());
+  EXPECT_EQ(other.Authenticate(root_token_).status().code(), Code::kSealed);
+}
+
+TEST_F(VaultTest, ConcurrentCasWritersHaveOneWinnerPerVersion) {
+  ASSERT_TRUE(vault_->CreateEnvironment(root_, "acme", "").ok());
+  Put("acme", "K", "0");
+  constexpr int kWriters = 20;
+  std::atomic<int> wins{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kWriters; ++i) {
+    threads.emplace_back([&, i] {
+      SecretWrite w;
+      w.value = SecretBytes("writer-" + std::to_string(i));
+      w.cas = 1;
+      auto r = vault_->WriteSecret(root_, "acme", "K", std::move(w), nullptr);
+      if (r.ok()) {
+        ++wins;
+      } else {
+        EXPECT_EQ(r.status().code(), Code::kConflict);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wins.load(), 1);
+  EXPECT_EQ(vault_->ListVersions("acme", "K", "", 100)->items.size(), 2u);
+}
+
+TEST_F(VaultTest, ListEnvironmentsShowsOnlyReachableOnes) {
+  for (const char* id : {"a", "b", "c"}) ASSERT_TRUE(vault_->CreateEnvironment(root_, id, "").ok());
+  Principal dev = Token(Role::kDeveloper, {"b"});
+  auto page = vault_->ListEnvironments(dev, "", 10);
+  ASSERT_EQ(page->items.size(), 1u);
+  EXPECT_EQ(page->items[0].id, "b");
+  auto admin_page = vault_->ListEnvironments(root_, "", 2);
+  ASSERT_EQ(admin_page->items.size(), 2u);
+  EXPECT_EQ(admin_page->next_cursor, "b");
+}
+
+}  // namespace
+}  // namespace svault::vault
