@@ -142,8 +142,9 @@ class AuditScope {
   }
   // Writes the outcome record with the keys actually used.
   Status Finish(const HttpResponse& response, std::string_view outcome,
-                std::vector<vault::AuditKey> used) {
+                std::vector<vault::AuditKey> used, std::optional<std::string> environment) {
     entry_.phase = "response";
+    if (environment) entry_.environment = std::move(environment);
     entry_.status = response.status;
     entry_.outcome = std::string(outcome);
     entry_.keys = std::move(used);
@@ -239,20 +240,23 @@ HttpResponse Api::Handle(const HttpRequest& request) {
   Status status = principal.status();
   HttpResponse response;
   std::vector<vault::AuditKey> used;
+  std::optional<std::string> named_environment;
   if (status.ok() && route == nullptr) status = NotFound("no such endpoint");
   // 3. Capability and scope. 4. The handler: validation, existence, check-and-set.
   if (status.ok()) status = CheckAccess(vault_, *route, *principal, params);
   if (status.ok()) {
-    RequestContext ctx{vault_, request, *principal, params.env, params.key, params.id, {}};
+    RequestContext ctx{vault_, request, *principal, params.env, params.key, params.id, {}, {}};
     Result<HttpResponse> handled = route->handler(ctx);
     status = handled.status();
     if (handled.ok()) response = std::move(handled).value();
     used = std::move(ctx.used);
+    named_environment = std::move(ctx.audit_environment);
   }
   if (!status.ok()) response = ErrorResponse(status, request.request_id);
 
   // The outcome record; if it cannot be written the answer is withheld (fail closed).
-  if (Status finished = audit.Finish(response, OutcomeOf(status), std::move(used));
+  if (Status finished = audit.Finish(response, OutcomeOf(status), std::move(used),
+                                     std::move(named_environment));
       !finished.ok()) {
     return ErrorResponse(finished, request.request_id);
   }

@@ -23,6 +23,8 @@ struct RequestContext {
   std::string key;  // {key} path parameter, raw (may hold '/')
   std::string id;   // {id} path parameter, raw
   std::vector<vault::AuditKey> used;
+  // The environment the outcome record names when the path has none (e.g. env.create).
+  std::optional<std::string> audit_environment;
 };
 
 using HandlerFn = Result<HttpResponse> (*)(RequestContext&);

@@ -29,6 +29,7 @@ Result<HttpResponse> CreateEnvironment(RequestContext& ctx) {
   SVAULT_ASSIGN_OR_RETURN(vault::EnvRecord env,
                           ctx.vault.CreateEnvironment(ctx.principal, *id,
                                                       description.value_or("")));
+  ctx.audit_environment = env.id;
   return JsonResponse(201, EnvJson(env));
 }
 

@@ -53,6 +53,7 @@ const std::map<std::string, Setter>& ConfigSetters() {
   static const std::map<std::string, Setter> setters = {
       {"listen", StringSetter(&ServerConfig::listen)},
       {"data_dir", StringSetter(&ServerConfig::data_dir)},
+      {"audit_dir", StringSetter(&ServerConfig::audit_dir)},
       {"unseal_key_file", StringSetter(&ServerConfig::unseal_key_file)},
       {"tls_cert_file", StringSetter(&ServerConfig::tls_cert_file)},
       {"tls_key_file", StringSetter(&ServerConfig::tls_key_file)},
@@ -71,12 +72,13 @@ const std::map<std::string, Setter>& ConfigSetters() {
 }
 
 Status ApplyTomlFile(const std::string& path, ServerConfig& config) {
-  toml::parse_result parsed = toml::parse_file(path);
-  if (!parsed) {
-    return Invalid(path, std::string("not valid TOML: ") +
-                             std::string(parsed.error().description()));
+  toml::table parsed;
+  try {
+    parsed = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return Invalid(path, std::string("not valid TOML: ") + std::string(e.description()));
   }
-  for (const auto& [key, node] : parsed.table()) {
+  for (const auto& [key, node] : parsed) {
     const std::string name(key.str());
     auto it = ConfigSetters().find(name);
     if (it == ConfigSetters().end()) return ConfigError(name, "unknown setting");

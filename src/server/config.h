@@ -19,6 +19,7 @@ struct ServerConfig {
   bool dev = false;
   std::string listen = "127.0.0.1:8200";  // ADDR:PORT; [v6]:PORT for IPv6
   std::string data_dir;                   // required outside dev mode
+  std::string audit_dir;                  // default: DATA_DIR/audit
   std::string unseal_key_file;            // auto-unseal key (64 hex characters)
   std::string tls_cert_file;
   std::string tls_key_file;

@@ -56,6 +56,7 @@ int ParseFlags(int argc, char** argv, Flags& flags) {
   const std::map<std::string, std::string> flag_names = {
       {"--listen", "listen"},
       {"--data", "data_dir"},
+      {"--audit-dir", "audit_dir"},
       {"--unseal-key-file", "unseal_key_file"},
       {"--tls-cert", "tls_cert_file"},
       {"--tls-key", "tls_key_file"},
@@ -163,7 +164,7 @@ vault::VaultOptions MakeVaultOptions(const ServerConfig& config) {
   options.max_value_bytes = config.max_value_bytes;
   options.default_ttl_seconds = *ParseTtlSeconds(config.default_ttl);
   options.max_ttl_seconds = *ParseTtlSeconds(config.max_ttl);
-  options.audit.dir = config.data_dir + "/audit";
+  options.audit.dir = config.audit_dir.empty() ? config.data_dir + "/audit" : config.audit_dir;
   options.audit.node = config.node;
   options.audit.max_file_bytes = config.audit_max_file_bytes;
   return options;

@@ -1,0 +1,554 @@
+#include "vault/audit_log.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cerrno>
+#include <charconv>
+#include <filesystem>
+#include <limits>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include "common/encoding.h"
+#include "crypto/mac.h"
+
+namespace svault::vault {
+namespace {
+
+constexpr std::string_view kZeroMac =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+constexpr std::string_view kFilePrefix = "audit-";
+constexpr std::string_view kFileSuffix = ".jsonl";
+constexpr std::string_view kMacField = ",\"hmac\":\"";
+constexpr std::string_view kSeqField = "{\"seq\":";
+constexpr size_t kMacHexLen = 64;
+// ,"hmac":"<64 hex>"}  -- the fixed-length tail of every line (newline excluded).
+constexpr size_t kMacSuffixLen = kMacField.size() + kMacHexLen + 2;
+
+Status CannotWrite() { return Unavailable("audit log cannot be written"); }
+Status CannotOpen() { return Unavailable("audit log cannot be opened"); }
+Status CannotRead() { return Unavailable("audit log cannot be read"); }
+
+// Closes the descriptor it owns.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  UniqueFd& operator=(UniqueFd&& other) noexcept {
+    Reset(std::exchange(other.fd_, -1));
+    return *this;
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd() { Reset(-1); }
+
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  void Reset(int fd) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+std::string FileName(uint64_t number) {
+  return fmt::format("{}{:06}{}", kFilePrefix, number, kFileSuffix);
+}
+
+std::string FilePath(const std::string& dir, uint64_t number) {
+  return dir + "/" + FileName(number);
+}
+
+// The number in "audit-NNNNNN.jsonl" (at least six digits, from 1), nullopt for other names.
+std::optional<uint64_t> ParseFileNumber(std::string_view name) {
+  if (!name.starts_with(kFilePrefix) || !name.ends_with(kFileSuffix)) return std::nullopt;
+  std::string_view digits = name.substr(kFilePrefix.size());
+  digits.remove_suffix(kFileSuffix.size());
+  if (digits.size() < 6) return std::nullopt;
+  uint64_t number = 0;
+  const char* end = digits.data() + digits.size();
+  auto [ptr, ec] = std::from_chars(digits.data(), end, number);
+  if (ec != std::errc() || ptr != end || number == 0) return std::nullopt;
+  return number;
+}
+
+// The numbers of the audit files in `dir`, ascending.
+Result<std::vector<uint64_t>> ListFileNumbers(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::directory_iterator it(dir, ec);
+  if (ec) return CannotRead();
+  std::vector<uint64_t> numbers;
+  for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    if (ec) return CannotRead();
+    std::optional<uint64_t> number = ParseFileNumber(it->path().filename().string());
+    if (number) numbers.push_back(*number);
+  }
+  if (ec) return CannotRead();
+  std::sort(numbers.begin(), numbers.end());
+  return numbers;
+}
+
+// At most `max_bytes` bytes from the start of the file at `path`.
+Result<std::string> ReadFileText(const std::string& path,
+                                 size_t max_bytes = std::numeric_limits<size_t>::max()) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return CannotRead();
+  std::string text;
+  char buffer[64 * 1024];
+  while (text.size() < max_bytes) {
+    const ssize_t n = read(fd.get(), buffer, std::min(sizeof(buffer), max_bytes - text.size()));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return CannotRead();
+    if (n == 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  return text;
+}
+
+bool WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+// Invalid UTF-8 would make the line unparseable later (and the log unopenable), so each byte
+// that does not start a valid sequence becomes U+FFFD.
+std::string ValidUtf8(std::string_view text) {
+  if (IsValidUtf8(text)) return std::string(text);
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    const size_t len = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+    std::string_view sequence = text.substr(i, len);
+    if (lead >= 0x80 && lead < 0xC0) sequence = {};  // a stray continuation byte
+    if (!sequence.empty() && IsValidUtf8(sequence)) {
+      out.append(sequence);
+      i += len;
+    } else {
+      out.append("\xEF\xBF\xBD");
+      i += 1;
+    }
+  }
+  return out;
+}
+
+boost::json::value OptionalString(const std::optional<std::string>& text) {
+  if (!text) return nullptr;
+  return boost::json::string(ValidUtf8(*text));
+}
+
+boost::json::array KeysJson(const std::vector<AuditKey>& keys) {
+  boost::json::array array;
+  for (const AuditKey& key : keys) {
+    boost::json::object item;
+    item["key"] = ValidUtf8(key.key);
+    item["version"] = key.version ? boost::json::value(*key.version) : boost::json::value(nullptr);
+    array.push_back(std::move(item));
+  }
+  return array;
+}
+
+// The record up to its hmac field: `{"seq":…,"prev":"…"` (object members keep insertion order,
+// which fixes the field order of the line).
+std::string SignedText(const AuditEntry& entry, uint64_t seq, const std::string& time,
+                       const std::string& node, const std::string& prev) {
+  boost::json::object record;
+  record["seq"] = seq;
+  record["time"] = time;
+  record["node"] = ValidUtf8(node);
+  record["request_id"] = ValidUtf8(entry.request_id);
+  record["phase"] = ValidUtf8(entry.phase);
+  record["action"] = ValidUtf8(entry.action);
+  record["token_id"] = OptionalString(entry.token_id);
+  record["role"] = OptionalString(entry.role);
+  record["environment"] = OptionalString(entry.environment);
+  record["keys"] = KeysJson(entry.keys);
+  record["client"] = ValidUtf8(entry.client);
+  if (entry.phase == "response") {
+    record["status"] = entry.status;
+    record["outcome"] = ValidUtf8(entry.outcome);
+  }
+  record["prev"] = prev;
+  std::string text = boost::json::serialize(record);
+  text.pop_back();  // the closing brace; the hmac field comes before it
+  return text;
+}
+
+struct ParsedRecord {
+  uint64_t seq = 0;
+  std::string prev;
+  std::string hmac;
+  std::optional<std::string> environment;
+};
+
+// The chain fields of one line, nullopt when it is not a JSON object with them.
+std::optional<ParsedRecord> ParseRecord(std::string_view line) {
+  boost::system::error_code ec;
+  boost::json::value value = boost::json::parse(line, ec);
+  if (ec || !value.is_object()) return std::nullopt;
+  const boost::json::object& object = value.get_object();
+  const boost::json::value* seq = object.if_contains("seq");
+  const boost::json::value* prev = object.if_contains("prev");
+  const boost::json::value* hmac = object.if_contains("hmac");
+  const boost::json::value* environment = object.if_contains("environment");
+  if (seq == nullptr || prev == nullptr || hmac == nullptr || environment == nullptr) {
+    return std::nullopt;
+  }
+  if (!prev->is_string() || !hmac->is_string()) return std::nullopt;
+  if (!environment->is_string() && !environment->is_null()) return std::nullopt;
+
+  ParsedRecord record;
+  if (seq->is_uint64()) {
+    record.seq = seq->get_uint64();
+  } else if (seq->is_int64() && seq->get_int64() >= 0) {
+    record.seq = static_cast<uint64_t>(seq->get_int64());
+  } else {
+    return std::nullopt;
+  }
+  record.prev = std::string(prev->get_string());
+  record.hmac = std::string(hmac->get_string());
+  if (environment->is_string()) record.environment = std::string(environment->get_string());
+  return record;
+}
+
+// The seq written at the start of one of our lines (`{"seq":N,`), without a full parse.
+std::optional<uint64_t> LeadingSeq(std::string_view line) {
+  if (!line.starts_with(kSeqField)) return std::nullopt;
+  const char* begin = line.data() + kSeqField.size();
+  const char* end = line.data() + line.size();
+  uint64_t seq = 0;
+  auto [ptr, ec] = std::from_chars(begin, end, seq);
+  if (ec != std::errc() || ptr == end || *ptr != ',') return std::nullopt;
+  return seq;
+}
+
+bool IsLowerHex(std::string_view text) {
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+struct SignedLine {
+  std::string_view signed_text;  // S: the line up to its final ,"hmac":"…"}
+  std::string_view mac;
+};
+
+// Splits off the fixed-length hmac suffix textually, so no canonical JSON is needed.
+std::optional<SignedLine> SplitMac(std::string_view line) {
+  if (line.size() < kMacSuffixLen) return std::nullopt;
+  SignedLine split;
+  split.signed_text = line.substr(0, line.size() - kMacSuffixLen);
+  std::string_view suffix = line.substr(split.signed_text.size());
+  if (!suffix.starts_with(kMacField) || !suffix.ends_with("\"}")) return std::nullopt;
+  split.mac = suffix.substr(kMacField.size(), kMacHexLen);
+  if (!IsLowerHex(split.mac)) return std::nullopt;
+  return split;
+}
+
+// The last line of `content` that ends in "\n" (without it), empty when there is none.
+std::string_view LastCompleteLine(std::string_view content) {
+  const size_t end = content.rfind('\n');
+  if (end == std::string_view::npos) return {};
+  const size_t start = content.rfind('\n', end == 0 ? 0 : end - 1);
+  if (start == std::string_view::npos || start == end) return content.substr(0, end);
+  return content.substr(start + 1, end - start - 1);
+}
+
+// Calls `fn` with each line of `content` that ends in "\n" (without it) until it returns false.
+template <typename Fn>
+void ForEachCompleteLine(std::string_view content, Fn&& fn) {
+  size_t pos = 0;
+  while (true) {
+    const size_t end = content.find('\n', pos);
+    if (end == std::string_view::npos) return;
+    if (!fn(content.substr(pos, end - pos))) return;
+    pos = end + 1;
+  }
+}
+
+// The verdict on one line of a file under verification.
+struct LineVerdict {
+  std::string_view reason;  // empty when the line verified and continues the chain
+  bool well_formed = false;
+  std::optional<uint64_t> seq;
+  std::string mac;
+};
+
+LineVerdict CheckLine(const crypto::GuardedKey& chain_key, std::string_view line,
+                      const std::optional<std::string>& want_prev,
+                      const std::optional<uint64_t>& want_seq) {
+  LineVerdict verdict;
+  std::optional<ParsedRecord> record = ParseRecord(line);
+  std::optional<SignedLine> split = SplitMac(line);
+  if (record) verdict.seq = record->seq;
+  if (!record || !split || record->hmac != split->mac) {
+    verdict.reason = "unparseable";
+    return verdict;
+  }
+  verdict.well_formed = true;
+  verdict.mac = record->hmac;
+
+  // The record's own prev is inside S, so the mac covers it; the chain check follows.
+  const std::string expected_mac = crypto::AuditMac(chain_key, record->prev, split->signed_text);
+  if (!crypto::ConstantTimeEquals(expected_mac, split->mac)) {
+    verdict.reason = "hmac_mismatch";
+  } else if (want_prev && record->prev != *want_prev) {
+    verdict.reason = "prev_mismatch";
+  } else if (want_seq && record->seq != *want_seq + 1) {
+    verdict.reason = "seq_gap";
+  }
+  return verdict;
+}
+
+}  // namespace
+
+struct AuditLog::State {
+  State(const AuditOptions& opts, const crypto::GuardedKey& key, const Clock& time_source)
+      : options(opts), chain_key(key), clock(time_source) {}
+
+  Status OpenDir();
+  Status OpenFile(bool create);
+  Result<bool> CutTornTail(std::string& content);
+  Status LoadChain(std::string_view newest_content, const std::vector<uint64_t>& numbers);
+  Status Rotate();
+  Status WriteDurably(std::string_view line);
+
+  const AuditOptions options;
+  const crypto::GuardedKey& chain_key;
+  const Clock& clock;
+
+  mutable std::mutex mu;
+  UniqueFd dir_fd;           // guarded by mu
+  UniqueFd file_fd;          // guarded by mu
+  uint64_t file_number = 1;  // guarded by mu
+  uint64_t file_size = 0;    // guarded by mu; bytes of complete, durable records
+  uint64_t last_seq = 0;     // guarded by mu
+  std::string last_hmac;     // guarded by mu
+  bool broken = false;       // guarded by mu; a failed write could not be undone
+};
+
+Status AuditLog::State::OpenDir() {
+  if (options.dir.empty()) return CannotOpen();
+  if (mkdir(options.dir.c_str(), 0700) != 0 && errno != EEXIST) return CannotOpen();
+  dir_fd.Reset(open(options.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir_fd.valid()) return CannotOpen();
+  return Status::Ok();
+}
+
+Status AuditLog::State::OpenFile(bool create) {
+  const std::string path = FilePath(options.dir, file_number);
+  const int flags = O_APPEND | O_WRONLY | O_CLOEXEC | (create ? O_CREAT : 0);
+  file_fd.Reset(open(path.c_str(), flags, 0600));
+  if (!file_fd.valid()) return CannotOpen();
+  // A new file's name is durable only once its directory is.
+  if (create && fsync(dir_fd.get()) != 0) return CannotOpen();
+  return Status::Ok();
+}
+
+// Anything after the last "\n" was never acknowledged (Append returns only after the whole line,
+// newline included, is durable), so it is cut even when it happens to be a complete record.
+Result<bool> AuditLog::State::CutTornTail(std::string& content) {
+  const size_t last_newline = content.rfind('\n');
+  const size_t keep = last_newline == std::string::npos ? 0 : last_newline + 1;
+  file_size = keep;
+  if (keep == content.size()) return false;
+  if (ftruncate(file_fd.get(), static_cast<off_t>(keep)) != 0) return CannotWrite();
+  if (fdatasync(file_fd.get()) != 0) return CannotWrite();
+  content.resize(keep);
+  return true;
+}
+
+// Continues from the last complete record: of the newest file, or of the newest earlier file
+// when a rotation created the newest one but no record reached it.
+Status AuditLog::State::LoadChain(std::string_view newest_content,
+                                  const std::vector<uint64_t>& numbers) {
+  std::string earlier_content;
+  std::string_view line = LastCompleteLine(newest_content);
+  for (auto it = numbers.rbegin(); line.empty() && it != numbers.rend(); ++it) {
+    if (*it >= file_number) continue;
+    SVAULT_ASSIGN_OR_RETURN(earlier_content, ReadFileText(FilePath(options.dir, *it)));
+    line = LastCompleteLine(earlier_content);
+  }
+  if (line.empty()) {
+    last_seq = 0;
+    last_hmac = std::string(kZeroMac);
+    return Status::Ok();
+  }
+  std::optional<ParsedRecord> record = ParseRecord(line);
+  if (!record) return IntegrityError("last audit record does not parse");
+  last_seq = record->seq;
+  last_hmac = record->hmac;
+  return Status::Ok();
+}
+
+Status AuditLog::State::Rotate() {
+  const uint64_t next = file_number + 1;
+  const std::string path = FilePath(options.dir, next);
+  UniqueFd fd(open(path.c_str(), O_CREAT | O_APPEND | O_WRONLY | O_CLOEXEC, 0600));
+  if (!fd.valid()) return CannotWrite();
+
+  // A retry after a failed directory sync finds the same empty file; anything else is foreign.
+  struct stat st {};
+  if (fstat(fd.get(), &st) != 0 || st.st_size != 0) return CannotWrite();
+  if (fsync(dir_fd.get()) != 0) return CannotWrite();
+
+  file_fd = std::move(fd);
+  file_number = next;
+  file_size = 0;
+  return Status::Ok();
+}
+
+Status AuditLog::State::WriteDurably(std::string_view line) {
+  if (WriteAll(file_fd.get(), line) && fdatasync(file_fd.get()) == 0) {
+    file_size += line.size();
+    return Status::Ok();
+  }
+
+  // Cut whatever part of the line reached the file, so the chain stays intact. When even that
+  // fails the file may end in a partial line: refuse further appends until Open cuts it.
+  if (ftruncate(file_fd.get(), static_cast<off_t>(file_size)) != 0 ||
+      fdatasync(file_fd.get()) != 0) {
+    broken = true;
+  }
+  return CannotWrite();
+}
+
+Result<std::unique_ptr<AuditLog>> AuditLog::Open(const AuditOptions& options,
+                                                 const crypto::GuardedKey& chain_key,
+                                                 const Clock& clock) {
+  auto state = std::make_unique<State>(options, chain_key, clock);
+  SVAULT_RETURN_IF_ERROR(state->OpenDir());
+  SVAULT_ASSIGN_OR_RETURN(std::vector<uint64_t> numbers, ListFileNumbers(options.dir));
+  if (!numbers.empty()) state->file_number = numbers.back();
+  SVAULT_RETURN_IF_ERROR(state->OpenFile(/*create=*/numbers.empty()));
+
+  SVAULT_ASSIGN_OR_RETURN(std::string content,
+                          ReadFileText(FilePath(options.dir, state->file_number)));
+  SVAULT_ASSIGN_OR_RETURN(bool cut, state->CutTornTail(content));
+  SVAULT_RETURN_IF_ERROR(state->LoadChain(content, numbers));
+
+  std::unique_ptr<AuditLog> log(new AuditLog());
+  log->state_ = std::move(state);
+  log->torn_tail_cut_ = cut;
+  return log;
+}
+
+AuditLog::~AuditLog() = default;
+
+Result<uint64_t> AuditLog::Append(const AuditEntry& entry) {
+  State& state = *state_;
+  std::lock_guard<std::mutex> lock(state.mu);
+  if (state.broken) return CannotWrite();
+
+  const uint64_t seq = state.last_seq + 1;
+  const std::string time = FormatRfc3339(state.clock.NowMillis());
+  std::string line = SignedText(entry, seq, time, state.options.node, state.last_hmac);
+  std::string mac = crypto::AuditMac(state.chain_key, state.last_hmac, line);
+  line.append(kMacField).append(mac).append("\"}\n");
+
+  // A record larger than max_file_bytes still goes into a fresh file of its own.
+  if (state.file_size > 0 && state.file_size + line.size() > state.options.max_file_bytes) {
+    SVAULT_RETURN_IF_ERROR(state.Rotate());
+  }
+  SVAULT_RETURN_IF_ERROR(state.WriteDurably(line));
+  state.last_seq = seq;
+  state.last_hmac = std::move(mac);
+  return seq;
+}
+
+Result<std::vector<std::string>> AuditLog::Read(
+    uint64_t after, size_t limit,
+    const std::function<bool(const std::optional<std::string>&)>& visible) const {
+  // Earlier files never change and the newest only grows past the snapshot, so the scan needs
+  // no lock: it reads the newest file up to the size it had here.
+  uint64_t newest = 0;
+  uint64_t newest_size = 0;
+  {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    newest = state_->file_number;
+    newest_size = state_->file_size;
+  }
+  std::vector<std::string> records;
+  if (limit == 0) return records;
+
+  // TODO(#5): keep an index of each file's first seq so Read skips files wholly before `after`
+  // instead of scanning them; needed once audit history outgrows a few files.
+  SVAULT_ASSIGN_OR_RETURN(std::vector<uint64_t> numbers, ListFileNumbers(state_->options.dir));
+  for (uint64_t number : numbers) {
+    if (number > newest || records.size() >= limit) break;
+    const size_t max_bytes = number == newest ? newest_size : std::numeric_limits<size_t>::max();
+    SVAULT_ASSIGN_OR_RETURN(std::string content,
+                            ReadFileText(FilePath(state_->options.dir, number), max_bytes));
+    bool parse_failed = false;
+    ForEachCompleteLine(content, [&](std::string_view line) {
+      std::optional<uint64_t> leading = LeadingSeq(line);
+      if (leading && *leading <= after) return true;
+      std::optional<ParsedRecord> record = ParseRecord(line);
+      if (!record) {
+        parse_failed = true;
+        return false;
+      }
+      if (record->seq > after && visible(record->environment)) records.emplace_back(line);
+      return records.size() < limit;
+    });
+    if (parse_failed) return IntegrityError("audit record does not parse");
+  }
+  return records;
+}
+
+uint64_t AuditLog::last_seq() const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return state_->last_seq;
+}
+
+AuditVerifyReport VerifyAuditFile(const crypto::GuardedKey& chain_key, std::string_view content,
+                                  std::optional<std::string> expected_prev,
+                                  std::optional<uint64_t> expected_seq) {
+  AuditVerifyReport report;
+  std::optional<std::string> prev = std::move(expected_prev);
+  std::optional<uint64_t> seq = expected_seq;
+  uint64_t line_number = 0;
+  size_t pos = 0;
+  while (pos < content.size()) {
+    const size_t end = content.find('\n', pos);
+    const bool complete = end != std::string_view::npos;
+    std::string_view line = content.substr(pos, complete ? end - pos : std::string_view::npos);
+    pos = complete ? end + 1 : content.size();
+    ++line_number;
+
+    LineVerdict verdict = CheckLine(chain_key, line, prev, seq);
+    // A crash leaves a strict prefix of a line, which is never a well-formed record.
+    if (!complete && !verdict.well_formed) {
+      report.torn_tail = true;
+      break;
+    }
+    if (!verdict.reason.empty()) {
+      report.ok = false;
+      report.break_line = line_number;
+      report.break_seq = verdict.seq;
+      report.reason = std::string(verdict.reason);
+      break;
+    }
+    ++report.records;
+    prev = std::move(verdict.mac);
+    seq = verdict.seq;
+  }
+  report.last_hmac = prev.value_or("");
+  report.last_seq = seq;
+  return report;
+}
+
+}  // namespace svault::vault
