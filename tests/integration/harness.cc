@@ -103,15 +103,16 @@ std::string Response::ErrorCode() const {
   return code && code->is_string() ? std::string(code->as_string()) : "";
 }
 
-VaultProcess::VaultProcess(std::vector<std::string> extra_args, std::string data_dir) {
+VaultProcess::VaultProcess(std::vector<std::string> extra_args, std::string data_dir, bool dev) {
   if (data_dir.empty()) {
     dir_ = MakeTempDir();
     owns_dir_ = true;
   } else {
     dir_ = std::move(data_dir);
   }
-  std::vector<std::string> args = {"server", "--dev", "--data", dir_, "--listen",
-                                   "127.0.0.1:0", "--threads", "2"};
+  std::vector<std::string> args = {"server", "--data", dir_, "--listen", "127.0.0.1:0",
+                                   "--threads", "2"};
+  if (dev) args.insert(args.begin() + 1, "--dev");
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   Start(args);
 }

@@ -29,7 +29,9 @@ class VaultProcess {
  public:
   // Starts `svault server --dev --data DIR --listen 127.0.0.1:0 EXTRA...`, waits until it
   // listens and reads the root token. Aborts the test on failure.
-  explicit VaultProcess(std::vector<std::string> extra_args = {}, std::string data_dir = "");
+  // With dev = false the server runs without --dev (EXTRA must then name a key file).
+  explicit VaultProcess(std::vector<std::string> extra_args = {}, std::string data_dir = "",
+                        bool dev = true);
   ~VaultProcess();
 
   // Sends one request on a fresh connection and reads the whole answer.

@@ -1,0 +1,90 @@
+// How the server starts: dev mode, auto-unseal from a key file, refusal otherwise; what it
+// leaves on disk.
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "harness.h"
+
+namespace svault::testing {
+namespace {
+
+std::string TempDir() {
+  char tmpl[] = "/tmp/svault-modes-XXXXXX";
+  return mkdtemp(tmpl);
+}
+
+TEST(ServerModesTest, WithoutDevOrKeyFileItRefusesClearly) {
+  const std::string dir = TempDir();
+  CliResult r = RunCli({"server", "--data", dir, "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("auto-unseal key file"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/vault.db"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ServerModesTest, BadConfigurationIsAUsageError) {
+  CliResult r = RunCli({"server", "--dev", "--max-value-bytes", "2000000"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("max_value_bytes"), std::string::npos) << r.err;
+  CliResult unknown = RunCli({"server", "--dev", "--no-such-flag"});
+  EXPECT_EQ(unknown.exit_code, 1);
+}
+
+TEST(ServerModesTest, AutoUnsealKeyFileInitialisesOnceThenUnsealsAtEveryStart) {
+  const std::string dir = TempDir();
+  const std::string key_file = dir + "/unseal.key";
+  std::string root;
+  {
+    VaultProcess vault({"--unseal-key-file", key_file}, dir, /*dev=*/false);
+    root = vault.root_token();
+    EXPECT_EQ(vault.Request("POST", "/api/v1/environments", root, R"({"id":"acme"})").status,
+              201);
+    EXPECT_EQ(vault.LogText().find(root), std::string::npos) << "only dev mode prints it";
+    EXPECT_EQ(vault.LogText().find("DEV MODE"), std::string::npos);
+    ASSERT_EQ(vault.Stop(), 0);
+  }
+  {
+    VaultProcess vault({"--unseal-key-file", key_file}, dir, /*dev=*/false);
+    EXPECT_EQ(vault.Request("GET", "/api/v1/environments/acme", root).status, 200);
+    ASSERT_EQ(vault.Stop(), 0);
+  }
+  // Another key cannot open it.
+  std::filesystem::remove(key_file);
+  CliResult r = RunCli({"server", "--data", dir, "--listen", "127.0.0.1:0", "--unseal-key-file",
+                        key_file});
+  EXPECT_EQ(r.exit_code, 2);
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove(dir + ".log");
+}
+
+TEST(ServerModesTest, EveryFileItCreatesIsPrivate) {
+  VaultProcess vault;
+  ASSERT_EQ(vault.Request("POST", "/api/v1/environments", vault.root_token(),
+                          R"({"id":"acme"})").status,
+            201);
+  ASSERT_EQ(vault.Stop(), 0);
+  size_t checked = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(vault.dir())) {
+    struct stat st {};
+    ASSERT_EQ(::stat(entry.path().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0077, 0u) << entry.path() << " is open to group or others";
+    ++checked;
+  }
+  EXPECT_GE(checked, 5u);  // vault.db, -wal/-shm, unseal.key, root.token, audit/, a file in it
+}
+
+TEST(ServerModesTest, DevModeWarnsAndPrintsTheRootTokenOnce) {
+  VaultProcess vault;
+  const std::string log = vault.LogText();
+  EXPECT_NE(log.find("DEV MODE"), std::string::npos);
+  EXPECT_NE(log.find(vault.root_token()), std::string::npos);
+  struct stat st {};
+  ASSERT_EQ(::stat((vault.dir() + "/root.token").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+}  // namespace
+}  // namespace svault::testing
