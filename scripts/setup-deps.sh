@@ -10,7 +10,7 @@ packages=(
   libsodium-dev libssl-dev libsqlite3-dev sqlite3 libpq-dev
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libgfshare-dev
   libpugixml-dev libgtest-dev libgmock-dev googletest libbenchmark-dev
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev openssl
   wrk
 )
 

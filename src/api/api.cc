@@ -56,8 +56,7 @@ constexpr std::array kRoutes = {
     Route{"DELETE", "tokens/{id}", "token.revoke", Scope::kGlobal, Capability::kManage,
           RevokeToken},
     Route{"GET", "audit", "audit.read", Scope::kGlobal, Capability::kAudit, ReadAudit},
-    Route{"POST", "audit/verify", "audit.verify", Scope::kGlobal, Capability::kAudit,
-          VerifyAudit},
+    Route{"POST", "audit/verify", "audit.verify", Scope::kGlobal, Capability::kAudit, VerifyAudit},
 };
 
 constexpr std::string_view kApiPrefix = "/api/v1/";
@@ -215,6 +214,41 @@ Status ServingState(vault::Vault& vault) {
   return {Code::kSealed, "vault is sealed"};
 }
 
+// What running a request came to, for its answer and its outcome record.
+struct Outcome {
+  Status status;
+  HttpResponse response;
+  std::vector<vault::AuditKey> used;
+  std::optional<std::string> environment;
+};
+
+// Steps 3 and 4 of the check order: capability and scope, then the handler (validation,
+// existence, check-and-set).
+Outcome Execute(vault::Vault& vault, const Route& route, const vault::Principal& principal,
+                const PathParams& params, const HttpRequest& request) {
+  Outcome out;
+  out.status = CheckAccess(vault, route, principal, params);
+  if (!out.status.ok()) return out;
+  RequestContext ctx{vault, request, principal, params.env, params.key, params.id, {}, {}};
+  Result<HttpResponse> handled = route.handler(ctx);
+  out.status = handled.status();
+  if (handled.ok()) out.response = std::move(handled).value();
+  out.used = std::move(ctx.used);
+  out.environment = std::move(ctx.audit_environment);
+  return out;
+}
+
+void LogRequest(const HttpRequest& request, const Outcome& outcome) {
+  const std::string status = std::to_string(outcome.response.status);
+  const LogLevel level = outcome.response.status >= 500 ? LogLevel::kWarn : LogLevel::kDebug;
+  Log(level, "request",
+      {{"request_id", request.request_id},
+       {"method", request.method},
+       {"path", request.path},
+       {"status", status},
+       {"error", outcome.status.ok() ? "" : CodeName(outcome.status.code())}});
+}
+
 }  // namespace
 
 HttpResponse Api::Handle(const HttpRequest& request) {
@@ -233,34 +267,20 @@ HttpResponse Api::Handle(const HttpRequest& request) {
   // 2. Token. The request record is durable before anything executes, 401s included.
   Result<vault::Principal> principal = vault_.Authenticate(BearerToken(request.authorization));
   if (principal.ok()) audit.SetPrincipal(*principal);
-  if (Status begun = audit.Begin(); !begun.ok()) {
-    return ErrorResponse(begun, request.request_id);
-  }
+  if (Status begun = audit.Begin(); !begun.ok()) return ErrorResponse(begun, request.request_id);
 
-  Status status = principal.status();
-  HttpResponse response;
-  std::vector<vault::AuditKey> used;
-  std::optional<std::string> named_environment;
-  if (status.ok() && route == nullptr) status = NotFound("no such endpoint");
-  // 3. Capability and scope. 4. The handler: validation, existence, check-and-set.
-  if (status.ok()) status = CheckAccess(vault_, *route, *principal, params);
-  if (status.ok()) {
-    RequestContext ctx{vault_, request, *principal, params.env, params.key, params.id, {}, {}};
-    Result<HttpResponse> handled = route->handler(ctx);
-    status = handled.status();
-    if (handled.ok()) response = std::move(handled).value();
-    used = std::move(ctx.used);
-    named_environment = std::move(ctx.audit_environment);
-  }
-  if (!status.ok()) response = ErrorResponse(status, request.request_id);
+  Outcome outcome;
+  outcome.status = principal.status();
+  if (outcome.status.ok() && route == nullptr) outcome.status = NotFound("no such endpoint");
+  if (outcome.status.ok()) outcome = Execute(vault_, *route, *principal, params, request);
+  if (!outcome.status.ok()) outcome.response = ErrorResponse(outcome.status, request.request_id);
+  LogRequest(request, outcome);
 
   // The outcome record; if it cannot be written the answer is withheld (fail closed).
-  if (Status finished = audit.Finish(response, OutcomeOf(status), std::move(used),
-                                     std::move(named_environment));
-      !finished.ok()) {
-    return ErrorResponse(finished, request.request_id);
-  }
-  return response;
+  Status finished = audit.Finish(outcome.response, OutcomeOf(outcome.status),
+                                 std::move(outcome.used), std::move(outcome.environment));
+  if (!finished.ok()) return ErrorResponse(finished, request.request_id);
+  return std::move(outcome.response);
 }
 
 HttpResponse Api::HandleOversize(const HttpRequest& request) {

@@ -4,10 +4,9 @@
 #ifndef SVAULT_API_HANDLERS_H_
 #define SVAULT_API_HANDLERS_H_
 
+#include <boost/json.hpp>
 #include <string>
 #include <vector>
-
-#include <boost/json.hpp>
 
 #include "api/http_types.h"
 #include "common/status.h"

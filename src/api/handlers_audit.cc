@@ -25,11 +25,10 @@ Result<HttpResponse> ReadAudit(RequestContext& ctx) {
   vault::AuditLog* log = ctx.vault.audit_log();
   if (log == nullptr) return Status(Code::kSealed, "vault is sealed");
   const vault::Principal& principal = ctx.principal;
-  SVAULT_ASSIGN_OR_RETURN(
-      std::vector<std::string> lines,
-      log->Read(*after, *limit, [&](const std::optional<std::string>& env) {
-        return Visible(principal, env);
-      }));
+  SVAULT_ASSIGN_OR_RETURN(std::vector<std::string> lines,
+                          log->Read(*after, *limit, [&](const std::optional<std::string>& env) {
+                            return Visible(principal, env);
+                          }));
 
   json::array items;
   uint64_t last_seq = 0;
@@ -59,12 +58,9 @@ Result<HttpResponse> VerifyAudit(RequestContext& ctx) {
 
   SVAULT_ASSIGN_OR_RETURN(vault::AuditVerifyReport report,
                           ctx.vault.VerifyAudit(ctx.request.body, prev, seq));
-  json::object body{{"ok", report.ok},
-                    {"records", report.records},
-                    {"torn_tail", report.torn_tail},
-                    {"break", nullptr},
-                    {"last_hmac", report.last_hmac},
-                    {"last_seq", nullptr}};
+  json::object body{
+      {"ok", report.ok},  {"records", report.records},     {"torn_tail", report.torn_tail},
+      {"break", nullptr}, {"last_hmac", report.last_hmac}, {"last_seq", nullptr}};
   if (report.last_seq) body["last_seq"] = *report.last_seq;
   if (!report.ok) {
     json::object where{{"line", report.break_line}, {"seq", nullptr}, {"reason", report.reason}};

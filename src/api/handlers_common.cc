@@ -1,5 +1,4 @@
 #include "api/handlers.h"
-
 #include "common/clock.h"
 
 namespace svault::api {

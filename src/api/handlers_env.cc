@@ -26,9 +26,8 @@ Result<HttpResponse> CreateEnvironment(RequestContext& ctx) {
   if (id && !IsValidEnvironmentId(*id)) fields.Fail("/id", "must be a DNS label");
   SVAULT_RETURN_IF_ERROR(fields.Finish());
 
-  SVAULT_ASSIGN_OR_RETURN(vault::EnvRecord env,
-                          ctx.vault.CreateEnvironment(ctx.principal, *id,
-                                                      description.value_or("")));
+  SVAULT_ASSIGN_OR_RETURN(vault::EnvRecord env, ctx.vault.CreateEnvironment(
+                                                    ctx.principal, *id, description.value_or("")));
   ctx.audit_environment = env.id;
   return JsonResponse(201, EnvJson(env));
 }

@@ -1,7 +1,6 @@
 // Secret endpoints: values in, metadata out; values out only through reveal.
-#include <sodium.h>
-
 #include <fmt/format.h>
+#include <sodium.h>
 
 #include "api/handlers.h"
 #include "api/request_parsing.h"
@@ -66,8 +65,9 @@ void ReadMetadata(FieldReader& fields, vault::SecretWrite& write) {
   write.description = fields.String("description", false, kMaxDescriptionBytes);
   write.type = fields.String("type", false, 32);
   if (write.type && !vault::IsValidSecretType(*write.type)) {
-    fields.Fail("/type", "one of password, token, key, certificate, hostname, url, "
-                         "connection_string, channel, generic");
+    fields.Fail("/type",
+                "one of password, token, key, certificate, hostname, url, "
+                "connection_string, channel, generic");
   }
   write.tags = fields.StringMap("tags", kMaxTags);
   write.cas = fields.Unsigned("cas", false);
@@ -92,9 +92,9 @@ Result<HttpResponse> Write(RequestContext& ctx, bool with_value) {
   }
 
   bool created = false;
-  SVAULT_ASSIGN_OR_RETURN(vault::SecretMeta meta,
-                          ctx.vault.WriteSecret(ctx.principal, ctx.env, ctx.key,
-                                                std::move(write), &created));
+  SVAULT_ASSIGN_OR_RETURN(
+      vault::SecretMeta meta,
+      ctx.vault.WriteSecret(ctx.principal, ctx.env, ctx.key, std::move(write), &created));
   ctx.used.push_back({meta.key, meta.version});
   return JsonResponse(with_value && created ? 201 : 200, SecretMetaJson(meta));
 }

@@ -15,8 +15,7 @@ constexpr size_t kMaxScopeItems = 100;
 Result<vault::TokenSpec> ReadTokenSpec(const json::object& body) {
   FieldReader fields(body, {"role", "environments", "ttl", "keys", "description"});
   std::optional<std::string> role = fields.String("role", true, 32);
-  std::optional<std::vector<std::string>> envs = fields.StringArray("environments",
-                                                                    kMaxScopeItems);
+  std::optional<std::vector<std::string>> envs = fields.StringArray("environments", kMaxScopeItems);
   std::optional<std::string> ttl = fields.String("ttl", false, 32);
   std::optional<std::vector<std::string>> keys = fields.StringArray("keys", kMaxScopeItems);
   std::optional<std::string> description = fields.String("description", false, 1024);

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "common/encoding.h"
+#include "common/secret.h"
 
 namespace svault::api {
 namespace {
@@ -332,6 +333,7 @@ awaitable<bool> Session<Stream>::ServeBody(Parser& parser, HttpRequest request) 
   request.body = std::move(parser.get().body());
   bool keep_alive = parser.keep_alive() && !worker_.draining;
   HttpResponse response = Call(config_.handler, request);
+  WipeString(request.body);  // it may hold a value; Beast's read buffer is not wiped (docs say so)
   bool written = co_await Write(std::move(response), request.request_id, version, keep_alive, head);
   co_return written&& keep_alive;
 }
@@ -368,6 +370,7 @@ awaitable<bool> Session<Stream>::Write(HttpResponse response, const std::string&
   } else {
     co_await http::async_write(stream_, serializer, Await(ec));
   }
+  WipeString(message.body());  // a revealed value; kernel and TLS buffers are out of reach
   co_return !ec;
 }
 

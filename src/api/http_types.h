@@ -12,10 +12,10 @@
 namespace svault::api {
 
 struct HttpRequest {
-  std::string method;   // "GET", "POST", ...
-  std::string target;   // raw request target, e.g. "/api/v1/environments?limit=10"
-  std::string path;     // target up to '?' (not percent-decoded)
-  std::string query;    // after '?', raw
+  std::string method;         // "GET", "POST", ...
+  std::string target;         // raw request target, e.g. "/api/v1/environments?limit=10"
+  std::string path;           // target up to '?' (not percent-decoded)
+  std::string query;          // after '?', raw
   std::string authorization;  // raw Authorization header value, "" when absent
   std::string content_type;
   std::string body;

@@ -64,8 +64,8 @@ std::optional<std::vector<std::string>> FieldReader::StringArray(std::string_vie
   const json::value* v = Find(name, false);
   if (v == nullptr) return std::nullopt;
   if (!v->is_array() || v->as_array().size() > max_items) {
-    Fail(fmt::format("/{}", name), fmt::format("must be an array of at most {} strings",
-                                               max_items));
+    Fail(fmt::format("/{}", name),
+         fmt::format("must be an array of at most {} strings", max_items));
     return std::nullopt;
   }
   std::vector<std::string> out;
@@ -92,8 +92,9 @@ std::optional<std::map<std::string, std::string>> FieldReader::StringMap(std::st
   std::map<std::string, std::string> out;
   for (const auto& [k, item] : v->as_object()) {
     if (!item.is_string() || k.empty() || k.size() > 128 || item.as_string().size() > 1024) {
-      Fail(fmt::format("/{}", name), "tags are non-empty names (≤ 128 bytes) with string values "
-                                     "(≤ 1024 bytes)");
+      Fail(fmt::format("/{}", name),
+           "tags are non-empty names (≤ 128 bytes) with string values "
+           "(≤ 1024 bytes)");
       return std::nullopt;
     }
     out[std::string(k)] = std::string(item.as_string());
@@ -134,8 +135,8 @@ std::optional<std::string> QueryReader::Get(std::string_view name) const {
   return it->second;
 }
 
-std::optional<uint64_t> QueryReader::Integer(std::string_view name, uint64_t fallback,
-                                             uint64_t min, uint64_t max) {
+std::optional<uint64_t> QueryReader::Integer(std::string_view name, uint64_t fallback, uint64_t min,
+                                             uint64_t max) {
   std::optional<std::string> text = Get(name);
   if (!text) return fallback;
   uint64_t n = 0;

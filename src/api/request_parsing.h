@@ -4,6 +4,7 @@
 #ifndef SVAULT_API_REQUEST_PARSING_H_
 #define SVAULT_API_REQUEST_PARSING_H_
 
+#include <boost/json.hpp>
 #include <cstdint>
 #include <initializer_list>
 #include <map>
@@ -11,8 +12,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/json.hpp>
 
 #include "common/status.h"
 

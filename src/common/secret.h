@@ -7,13 +7,13 @@
 #ifndef SVAULT_COMMON_SECRET_H_
 #define SVAULT_COMMON_SECRET_H_
 
+#include <fmt/format.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <ostream>
 #include <string>
 #include <string_view>
-
-#include <fmt/format.h>
 
 namespace svault {
 

@@ -41,9 +41,7 @@ Status Invalid(std::string field, std::string reason) {
   std::string message = "invalid " + (field.empty() ? std::string("request") : field);
   return {Code::kValidationFailed, std::move(message), {{std::move(field), std::move(reason)}}};
 }
-Status IntegrityError(std::string message) {
-  return {Code::kIntegrityError, std::move(message)};
-}
+Status IntegrityError(std::string message) { return {Code::kIntegrityError, std::move(message)}; }
 Status Unavailable(std::string message) { return {Code::kUnavailable, std::move(message)}; }
 Status Internal(std::string message) { return {Code::kInternal, std::move(message)}; }
 

@@ -78,7 +78,7 @@ Status Internal(std::string message);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     if (std::get<Status>(v_).ok()) v_ = Status(Code::kInternal, "ok status without a value");
   }
@@ -105,9 +105,9 @@ class [[nodiscard]] Result {
 }  // namespace svault
 
 // Early-return helpers. The argument is evaluated once.
-#define SVAULT_RETURN_IF_ERROR(expr)        \
-  do {                                      \
-    ::svault::Status svault_status_ = (expr); \
+#define SVAULT_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::svault::Status svault_status_ = (expr);        \
     if (!svault_status_.ok()) return svault_status_; \
   } while (0)
 

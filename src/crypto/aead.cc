@@ -23,8 +23,8 @@ bool OpenInto(const GuardedKey& key, std::string_view sealed, std::string_view a
   const std::string_view nonce = sealed.substr(0, kNonceBytes);
   const std::string_view body = sealed.substr(kNonceBytes);
   return crypto_aead_xchacha20poly1305_ietf_decrypt(out, &out_len, nullptr, Bytes(body),
-                                                    body.size(), Bytes(ad), ad.size(),
-                                                    Bytes(nonce), key.data()) == 0;
+                                                    body.size(), Bytes(ad), ad.size(), Bytes(nonce),
+                                                    key.data()) == 0;
 }
 
 std::string SealBytes(const GuardedKey& key, const unsigned char* plaintext, size_t size,

@@ -25,8 +25,7 @@ Result<SecretBytes> AeadOpen(const GuardedKey& key, std::string_view sealed,
                              std::string_view associated_data);
 
 // Wraps `key` under `kek`; the plaintext key never leaves guarded memory.
-std::string WrapKey(const GuardedKey& kek, const GuardedKey& key,
-                    std::string_view associated_data);
+std::string WrapKey(const GuardedKey& kek, const GuardedKey& key, std::string_view associated_data);
 // Unwraps straight into guarded memory. kIntegrityError as AeadOpen.
 Result<GuardedKey> UnwrapKey(const GuardedKey& kek, std::string_view wrapped,
                              std::string_view associated_data);

@@ -1,9 +1,9 @@
 #include "server/config.h"
 
+#include <toml++/toml.h>
+
 #include <charconv>
 #include <cstring>
-
-#include <toml++/toml.h>
 
 #include "common/names.h"
 
@@ -122,10 +122,7 @@ Status Validate(const ServerConfig& config) {
     return ConfigError("default_ttl", "must not exceed max_ttl");
   }
   if (config.threads > 256) return ConfigError("threads", "at most 256");
-  if (config.audit_max_file_bytes < 4096 || config.audit_max_file_bytes > config.max_body_bytes) {
-    // A file must fit in one request body, or `svault audit verify` could not send it.
-    return ConfigError("audit_max_file_bytes", "from 4096 to max_body_bytes");
-  }
+  if (config.audit_max_file_bytes < 4096) return ConfigError("audit_max_file_bytes", "≥ 4096");
   if (!config.dev && config.data_dir.empty()) {
     return ConfigError("data_dir", "required (flag --data) outside dev mode");
   }

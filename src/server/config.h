@@ -23,7 +23,7 @@ struct ServerConfig {
   std::string unseal_key_file;            // auto-unseal key (64 hex characters)
   std::string tls_cert_file;
   std::string tls_key_file;
-  uint64_t max_value_bytes = 64 * 1024;       // at most 1 MiB
+  uint64_t max_value_bytes = 64 * 1024;  // at most 1 MiB
   uint64_t max_body_bytes = 4 * 1024 * 1024;
   std::string default_ttl = "24h";
   std::string max_ttl = "720h";

@@ -7,11 +7,13 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <thread>
 
 #include "api/api.h"
 #include "api/http_server.h"
+#include "common/encoding.h"
 #include "common/log.h"
 #include "common/names.h"
 #include "server/config.h"
@@ -27,7 +29,9 @@ namespace {
 // No core dumps, no ptrace attach, private files by default.
 void HardenProcess() {
   ::umask(077);
-  struct rlimit no_core {0, 0};
+  struct rlimit no_core {
+    0, 0
+  };
   ::setrlimit(RLIMIT_CORE, &no_core);
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   ::signal(SIGPIPE, SIG_IGN);
@@ -143,8 +147,9 @@ void WarnAboutMode(const ServerConfig& config, const ListenAddress& address) {
         {{"data_dir", config.data_dir}});
   }
   if (config.tls_cert_file.empty() && !IsLoopback(address.host)) {
-    Log(LogLevel::kWarn, "serving plain HTTP on a non-loopback address: tokens and values "
-                         "cross the network in clear; configure tls_cert_file and tls_key_file",
+    Log(LogLevel::kWarn,
+        "serving plain HTTP on a non-loopback address: tokens and values "
+        "cross the network in clear; configure tls_cert_file and tls_key_file",
         {{"address", address.host}});
   }
 }
@@ -166,8 +171,20 @@ vault::VaultOptions MakeVaultOptions(const ServerConfig& config) {
   options.max_ttl_seconds = *ParseTtlSeconds(config.max_ttl);
   options.audit.dir = config.audit_dir.empty() ? config.data_dir + "/audit" : config.audit_dir;
   options.audit.node = config.node;
-  options.audit.max_file_bytes = config.audit_max_file_bytes;
+  // A file must fit in one request body, or `svault audit verify` could not send it.
+  options.audit.max_file_bytes = std::min(config.audit_max_file_bytes, config.max_body_bytes);
   return options;
+}
+
+// Records a lifecycle step (init, unseal) in the audit chain.
+Status AuditEvent(vault::Vault& vault, std::string_view action) {
+  vault::AuditEntry entry;
+  entry.request_id = RandomId("sys_");
+  entry.phase = "event";
+  entry.action = std::string(action);
+  entry.client = "local";
+  entry.outcome = "ok";
+  return vault.audit_log()->Append(entry).status();
 }
 
 // Opens, initialises (first start) and unseals the vault.
@@ -176,6 +193,9 @@ Status OpenVault(const ServerConfig& config, vault::Vault& vault) {
   SVAULT_ASSIGN_OR_RETURN(crypto::GuardedKey key, ObtainUnsealKey(config, initialized));
   SVAULT_RETURN_IF_ERROR(InitializeIfNeeded(vault, config, key, initialized));
   SVAULT_RETURN_IF_ERROR(vault.Unseal(key));
+  // The chain key is available only now, so the init is recorded right after it happened.
+  if (!initialized) SVAULT_RETURN_IF_ERROR(AuditEvent(vault, "sys.init"));
+  SVAULT_RETURN_IF_ERROR(AuditEvent(vault, config.dev ? "sys.unseal.dev" : "sys.unseal.auto"));
   Log(LogLevel::kInfo, "vault unsealed", {{"node", config.node}});
   if (vault.audit_log()->torn_tail_cut()) {
     Log(LogLevel::kWarn, "audit log ended in a torn record (a crash mid-write); it was cut");
@@ -199,11 +219,10 @@ Status Serve(const ServerConfig& config, const sigset_t& stop_signals) {
   http.max_body_bytes = config.max_body_bytes;
   http.tls_cert_file = config.tls_cert_file;
   http.tls_key_file = config.tls_key_file;
-  SVAULT_ASSIGN_OR_RETURN(
-      std::unique_ptr<api::HttpServer> server,
-      api::HttpServer::Create(
-          http, [&api](const api::HttpRequest& r) { return api.Handle(r); },
-          [&api](const api::HttpRequest& r) { return api.HandleOversize(r); }));
+  SVAULT_ASSIGN_OR_RETURN(std::unique_ptr<api::HttpServer> server,
+                          api::HttpServer::Create(
+                              http, [&api](const api::HttpRequest& r) { return api.Handle(r); },
+                              [&api](const api::HttpRequest& r) { return api.HandleOversize(r); }));
   WarnAboutMode(config, address);
   const std::string bound = address.host + ":" + std::to_string(server->port());
   Log(LogLevel::kInfo, "server listening",

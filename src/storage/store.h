@@ -49,7 +49,7 @@ class Store {
  public:
   virtual ~Store() = default;
   // Starts a transaction. Write transactions are serialised; reads see a consistent snapshot
-  // and never block on writers.
+  // and never block on writers. Every transaction must be destroyed before its Store.
   virtual Result<std::unique_ptr<Transaction>> Begin(TxnMode mode) = 0;
 };
 

@@ -16,8 +16,8 @@ std::string_view RoleName(Role role) {
 }
 
 std::optional<Role> ParseRole(std::string_view name) {
-  for (Role role : {Role::kAdmin, Role::kSecurity, Role::kDeveloper, Role::kRuntime,
-                    Role::kAuditor}) {
+  for (Role role :
+       {Role::kAdmin, Role::kSecurity, Role::kDeveloper, Role::kRuntime, Role::kAuditor}) {
     if (RoleName(role) == name) return role;
   }
   return std::nullopt;

@@ -178,10 +178,8 @@ std::string SignedText(const AuditEntry& entry, uint64_t seq, const std::string&
   record["environment"] = OptionalString(entry.environment);
   record["keys"] = KeysJson(entry.keys);
   record["client"] = ValidUtf8(entry.client);
-  if (entry.phase == "response") {
-    record["status"] = entry.status;
-    record["outcome"] = ValidUtf8(entry.outcome);
-  }
+  if (entry.phase == "response") record["status"] = entry.status;
+  if (entry.phase != "request") record["outcome"] = ValidUtf8(entry.outcome);
   record["prev"] = prev;
   std::string text = boost::json::serialize(record);
   text.pop_back();  // the closing brace; the hmac field comes before it

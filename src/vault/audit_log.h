@@ -8,7 +8,9 @@
 //    "phase":"request","action":"secret.reveal","token_id":"tok_..","role":"security",
 //    "environment":"acme","keys":[{"key":"A","version":null}],"client":"127.0.0.1:5000",
 //    "status":200,"outcome":"ok","prev":"<64 hex>","hmac":"<64 hex>"}
-// `status` and `outcome` appear on phase "response" only; `token_id`, `role`, `environment`,
+// `status` and `outcome` appear on phase "response" only; phase "event" (a vault lifecycle step
+// such as init or unseal, with no request before it) carries `outcome`; `token_id`, `role`,
+// `environment`,
 // and `version` are null when unknown. `prev` is the hmac of the record before (64 zeros for the
 // very first). `hmac` = AuditMac(chain_key, prev, S) where S is the line's text up to (not
 // including) the final `,"hmac":"…"}`; verification strips that suffix textually, so no
@@ -39,7 +41,7 @@ struct AuditKey {
 // What a caller fills in; the log adds seq, time, node, prev and hmac.
 struct AuditEntry {
   std::string request_id;
-  std::string phase;   // "request" or "response"
+  std::string phase;   // "request", "response" or "event"
   std::string action;  // e.g. "secret.put", "token.create", "sys.init"
   std::optional<std::string> token_id;
   std::optional<std::string> role;
@@ -47,11 +49,11 @@ struct AuditEntry {
   std::vector<AuditKey> keys;
   std::string client;
   int status = 0;       // response phase only
-  std::string outcome;  // response phase only: "ok" or an error code name
+  std::string outcome;  // response and event phases: "ok" or an error code name
 };
 
 struct AuditOptions {
-  std::string dir;                        // created 0700 when missing
+  std::string dir;  // created 0700 when missing
   std::string node = "node-1";
   uint64_t max_file_bytes = 2 * 1024 * 1024;  // rotate when a file would grow past this
 };
@@ -94,13 +96,13 @@ class AuditLog {
 
 // The result of verifying one file of a chain.
 struct AuditVerifyReport {
-  bool ok = true;            // every complete record verified and the chain is unbroken
-  uint64_t records = 0;      // complete records checked
-  bool torn_tail = false;    // the file ends in a partial line without "\n" (crash, not tamper)
+  bool ok = true;          // every complete record verified and the chain is unbroken
+  uint64_t records = 0;    // complete records checked
+  bool torn_tail = false;  // the file ends in a partial line without "\n" (crash, not tamper)
   // When !ok: where the chain first breaks.
-  uint64_t break_line = 0;   // 1-based line number in the file
+  uint64_t break_line = 0;            // 1-based line number in the file
   std::optional<uint64_t> break_seq;  // the seq of that line when it parses
-  std::string reason;        // "hmac_mismatch", "prev_mismatch", "seq_gap", "unparseable"
+  std::string reason;                 // "hmac_mismatch", "prev_mismatch", "seq_gap", "unparseable"
   // The chain state after the last good record, to pass on when verifying the next file.
   std::string last_hmac;
   std::optional<uint64_t> last_seq;

@@ -34,8 +34,8 @@ Result<EnvRecord> Vault::GetEnvironment(std::string_view id) {
   return RequireEnv(*txn, id);
 }
 
-Result<Page<EnvRecord>> Vault::ListEnvironments(const Principal& principal,
-                                                std::string_view cursor, size_t limit) {
+Result<Page<EnvRecord>> Vault::ListEnvironments(const Principal& principal, std::string_view cursor,
+                                                size_t limit) {
   SVAULT_ASSIGN_OR_RETURN(auto txn, store_.Begin(storage::TxnMode::kRead));
   const std::string prefix = paths::Env("");
   std::string after = cursor.empty() ? "" : paths::Env(cursor);

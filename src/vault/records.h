@@ -33,9 +33,9 @@ struct EnvRecord {
   uint32_t generation = 1;  // current data-key generation
 };
 
-inline constexpr std::string_view kSecretTypes[] = {
-    "password", "token", "key", "certificate", "hostname", "url", "connection_string", "channel",
-    "generic"};
+inline constexpr std::string_view kSecretTypes[] = {"password",          "token",    "key",
+                                                    "certificate",       "hostname", "url",
+                                                    "connection_string", "channel",  "generic"};
 bool IsValidSecretType(std::string_view type);
 
 struct SecretMeta {
@@ -58,8 +58,8 @@ struct VersionRecord {
 };
 
 struct DataKeyRecord {
-  uint32_t term = 0;     // keyring term that wraps it
-  std::string wrapped;   // WrapKey output
+  uint32_t term = 0;    // keyring term that wraps it
+  std::string wrapped;  // WrapKey output
 };
 
 namespace paths {

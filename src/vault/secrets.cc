@@ -31,8 +31,7 @@ Status CheckCas(const std::optional<uint64_t>& cas, const std::optional<SecretMe
   if (!cas) return Status::Ok();
   const uint64_t current = live ? live->version : 0;
   if (*cas != current) {
-    return Conflict(fmt::format("check-and-set expected version {}, current is {}", *cas,
-                                current));
+    return Conflict(fmt::format("check-and-set expected version {}, current is {}", *cas, current));
   }
   return Status::Ok();
 }
@@ -82,10 +81,9 @@ Result<SecretMeta> Vault::WriteSecret(const Principal& writer, std::string_view 
     version.created_by = writer.token_id;
     SVAULT_ASSIGN_OR_RETURN(version.blob,
                             EncryptValue(*txn, env, key, version.version, *write.value));
-    SVAULT_RETURN_IF_ERROR(txn->Put(paths::Version(env.uid, key, version.version),
-                                    EncodeVersion(version)));
-    SVAULT_RETURN_IF_ERROR(txn->Put(paths::Highest(env.uid, key),
-                                    std::to_string(version.version)));
+    SVAULT_RETURN_IF_ERROR(
+        txn->Put(paths::Version(env.uid, key, version.version), EncodeVersion(version)));
+    SVAULT_RETURN_IF_ERROR(txn->Put(paths::Highest(env.uid, key), std::to_string(version.version)));
     meta.version = version.version;
   }
   SVAULT_RETURN_IF_ERROR(txn->Put(paths::Secret(env.uid, key), EncodeSecretMeta(meta)));
@@ -144,8 +142,7 @@ Result<SecretValue> Vault::RevealSecret(std::string_view env_id, std::string_vie
   if (!text) return NotFound("no such version");
   SVAULT_ASSIGN_OR_RETURN(VersionRecord record, DecodeVersion(*text));
   if (record.version != wanted) return IntegrityError("stored version does not match its row");
-  SVAULT_ASSIGN_OR_RETURN(SecretBytes value,
-                          DecryptValue(*txn, env, key, wanted, record.blob));
+  SVAULT_ASSIGN_OR_RETURN(SecretBytes value, DecryptValue(*txn, env, key, wanted, record.blob));
   return SecretValue{wanted, std::move(value)};
 }
 

@@ -29,8 +29,7 @@ bool IsPermanentAdmin(const Principal& p) {
 
 }  // namespace
 
-Result<SecretBytes> Vault::StoreToken(storage::Transaction& txn,
-                                      const crypto::GuardedKey& hash_key,
+Result<SecretBytes> Vault::StoreToken(storage::Transaction& txn, const crypto::GuardedKey& hash_key,
                                       const Principal& principal) {
   std::string random = RandomBytes(kTokenRandomBytes);
   SecretBytes token(std::string(kTokenPrefix) + HexEncode(random));
@@ -39,8 +38,8 @@ Result<SecretBytes> Vault::StoreToken(storage::Transaction& txn,
   // Only the keyed hash is stored; the lookup row points at the record by id.
   const std::string hash = crypto::TokenHash(hash_key, token.Reveal());
   SVAULT_RETURN_IF_ERROR(txn.Put(paths::TokenByHash(hash), principal.token_id));
-  SVAULT_RETURN_IF_ERROR(txn.Put(paths::TokenById(principal.token_id),
-                                 EncodeToken(principal, hash)));
+  SVAULT_RETURN_IF_ERROR(
+      txn.Put(paths::TokenById(principal.token_id), EncodeToken(principal, hash)));
   return token;
 }
 
@@ -68,8 +67,8 @@ Result<Principal> Vault::Authenticate(std::string_view token) {
 Status Vault::Authorize(const Principal& principal, Capability capability,
                         std::string_view env_id) {
   if (principal.role == Role::kAdmin) return Status::Ok();
-  if (!RoleHas(principal.role, capability) || !principal.environments.contains(
-                                                  std::string(env_id))) {
+  if (!RoleHas(principal.role, capability) ||
+      !principal.environments.contains(std::string(env_id))) {
     return Forbidden();
   }
   std::shared_lock lock(seal_mu_);

@@ -102,9 +102,8 @@ Status Vault::Unseal(const crypto::GuardedKey& unseal_key) {
                           crypto::UnwrapKey(unseal_key, *wrapped_root, kRootKeyAd));
   SVAULT_ASSIGN_OR_RETURN(crypto::Keyring keyring, crypto::Keyring::Open(root, *sealed_keyring));
   auto unsealed = std::make_unique<Unsealed>(std::move(root), std::move(keyring));
-  SVAULT_ASSIGN_OR_RETURN(unsealed->audit, AuditLog::Open(options_.audit,
-                                                          unsealed->keyring.audit_chain_key(),
-                                                          clock_));
+  SVAULT_ASSIGN_OR_RETURN(
+      unsealed->audit, AuditLog::Open(options_.audit, unsealed->keyring.audit_chain_key(), clock_));
   unsealed_ = std::move(unsealed);
   return Status::Ok();
 }

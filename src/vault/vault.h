@@ -30,10 +30,10 @@
 namespace svault::vault {
 
 struct VaultOptions {
-  size_t max_value_bytes = 64 * 1024;       // decoded bytes; at most 1 MiB
+  size_t max_value_bytes = 64 * 1024;  // decoded bytes; at most 1 MiB
   int64_t default_ttl_seconds = 24 * 3600;
   int64_t max_ttl_seconds = 30 * 24 * 3600;
-  AuditOptions audit;                       // where the audit log lives once unsealed
+  AuditOptions audit;  // where the audit log lives once unsealed
 };
 
 // A page of a list.
@@ -61,7 +61,7 @@ struct TokenSpec {
   Role role = Role::kDeveloper;
   std::vector<std::string> environments;  // ids; must exist
   std::vector<std::string> key_patterns;
-  std::optional<int64_t> ttl_seconds;     // default from options
+  std::optional<int64_t> ttl_seconds;  // default from options
   std::string description;
 };
 
@@ -156,8 +156,7 @@ class Vault {
                                    std::string_view key, uint64_t version,
                                    const SecretBytes& value);
   Result<SecretBytes> DecryptValue(storage::Transaction& txn, const EnvRecord& env,
-                                   std::string_view key, uint64_t version,
-                                   std::string_view blob);
+                                   std::string_view key, uint64_t version, std::string_view blob);
   void ForgetDataKeys(std::string_view uid);
   // Mints a random token for `principal`, stores its record and hash, and returns the token.
   static Result<SecretBytes> StoreToken(storage::Transaction& txn,
@@ -168,7 +167,7 @@ class Vault {
   const Clock& clock_;
   VaultOptions options_;
 
-  mutable std::shared_mutex seal_mu_;  // exclusive to seal/unseal, shared by every operation
+  mutable std::shared_mutex seal_mu_;   // exclusive to seal/unseal, shared by every operation
   std::unique_ptr<Unsealed> unsealed_;  // guarded by seal_mu_; nullptr while sealed
 };
 

@@ -32,16 +32,19 @@ class CliAuditTest : public ::testing::Test {
  protected:
   void SetUp() override {
     // Small audit files so that a few requests rotate them.
-    vault_ = std::make_unique<VaultProcess>(std::vector<std::string>{"--audit-max-file-bytes",
-                                                                     "4096"});
+    vault_ =
+        std::make_unique<VaultProcess>(std::vector<std::string>{"--audit-max-file-bytes", "4096"});
     env_ = {{"SVAULT_ADDR", "http://127.0.0.1:" + std::to_string(vault_->port())},
             {"SVAULT_TOKEN", vault_->root_token()}};
-    ASSERT_EQ(vault_->Request("POST", "/api/v1/environments", vault_->root_token(),
-                              R"({"id":"acme"})").status,
-              201);
+    ASSERT_EQ(
+        vault_->Request("POST", "/api/v1/environments", vault_->root_token(), R"({"id":"acme"})")
+            .status,
+        201);
     for (int i = 0; i < 12; ++i) {
-      ASSERT_EQ(vault_->Request("PUT", "/api/v1/environments/acme/secrets/K" + std::to_string(i),
-                                vault_->root_token(), R"({"value":"v"})").status,
+      ASSERT_EQ(vault_
+                    ->Request("PUT", "/api/v1/environments/acme/secrets/K" + std::to_string(i),
+                              vault_->root_token(), R"({"value":"v"})")
+                    .status,
                 201);
     }
     files_ = FilesUnder(vault_->dir() + "/audit");

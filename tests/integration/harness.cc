@@ -2,13 +2,12 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstring>
@@ -110,8 +109,8 @@ VaultProcess::VaultProcess(std::vector<std::string> extra_args, std::string data
   } else {
     dir_ = std::move(data_dir);
   }
-  std::vector<std::string> args = {"server", "--data", dir_, "--listen", "127.0.0.1:0",
-                                   "--threads", "2"};
+  std::vector<std::string> args = {"server",      "--data",    dir_, "--listen",
+                                   "127.0.0.1:0", "--threads", "2"};
   if (dev) args.insert(args.begin() + 1, "--dev");
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   Start(args);

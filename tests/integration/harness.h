@@ -6,12 +6,11 @@
 
 #include <sys/types.h>
 
+#include <boost/json.hpp>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <boost/json.hpp>
 
 namespace svault::testing {
 

@@ -14,14 +14,27 @@ namespace {
 
 namespace json = boost::json;
 
-enum Who { kAdmin, kSecurity, kDeveloper, kRuntime, kAuditor, kExpired, kRevoked, kUnknown,
-           kMalformed, kNone, kWhoCount };
+enum Who {
+  kAdmin,
+  kSecurity,
+  kDeveloper,
+  kRuntime,
+  kAuditor,
+  kExpired,
+  kRevoked,
+  kUnknown,
+  kMalformed,
+  kNone,
+  kWhoCount
+};
 const char* const kWhoNames[] = {"admin",   "security", "developer", "runtime",   "auditor",
                                  "expired", "revoked",  "unknown",   "malformed", "none"};
 
 struct Call {
   Call(std::string m, std::string t, std::string b = "", std::string type = "application/json")
-      : method(std::move(m)), target(std::move(t)), body(std::move(b)),
+      : method(std::move(m)),
+        target(std::move(t)),
+        body(std::move(b)),
         content_type(std::move(type)) {}
   std::string method;
   std::string target;
@@ -39,12 +52,14 @@ struct Endpoint {
 
 class RoleMatrixTest : public ::testing::Test {
  public:
-  static void SetUpTestSuite() {
+  void SetUp() override {
     vault_ = new VaultProcess();
     const std::string& root = vault_->root_token();
     for (const char* env : {"acme", "other"}) {
-      ASSERT_EQ(vault_->Request("POST", "/api/v1/environments", root,
-                                std::string(R"({"id":")") + env + R"("})").status,
+      ASSERT_EQ(vault_
+                    ->Request("POST", "/api/v1/environments", root,
+                              std::string(R"({"id":")") + env + R"("})")
+                    .status,
                 201);
     }
     ASSERT_EQ(Admin("PUT", "/api/v1/environments/acme/secrets/K", R"({"value":"v"})").status, 201);
@@ -64,7 +79,7 @@ class RoleMatrixTest : public ::testing::Test {
     tokens_[kNone] = "";
     std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // let the 1s token expire
   }
-  static void TearDownTestSuite() {
+  void TearDown() override {
     delete vault_;
     vault_ = nullptr;
   }
@@ -99,74 +114,131 @@ std::string CodeFor(int status) {
 std::vector<Endpoint> Endpoints() {
   const std::string env = "/api/v1/environments/acme";
   return {
-      {"env.create", [](const std::string& c) {
+      {"env.create",
+       [](const std::string& c) {
          return Call{"POST", "/api/v1/environments", R"({"id":"new-)" + c + R"("})"};
-       }, {201, 403, 403, 403, 403}},
-      {"env.list", [](const std::string&) { return Call{"GET", "/api/v1/environments"}; },
+       },
+       {201, 403, 403, 403, 403}},
+      {"env.list",
+       [](const std::string&) {
+         return Call{"GET", "/api/v1/environments"};
+       },
        {200, 200, 200, 200, 200}},
-      {"env.read", [env](const std::string&) { return Call{"GET", env}; },
+      {"env.read",
+       [env](const std::string&) {
+         return Call{"GET", env};
+       },
        {200, 200, 200, 403, 200}},
-      {"env.read other", [](const std::string&) {
+      {"env.read other",
+       [](const std::string&) {
          return Call{"GET", "/api/v1/environments/other"};
-       }, {200, 403, 403, 403, 403}},
-      {"env.read missing", [](const std::string&) {
+       },
+       {200, 403, 403, 403, 403}},
+      {"env.read missing",
+       [](const std::string&) {
          return Call{"GET", "/api/v1/environments/missing"};
-       }, {404, 403, 403, 403, 403}},
-      {"env.delete", [](const std::string& c) {
+       },
+       {404, 403, 403, 403, 403}},
+      {"env.delete",
+       [](const std::string& c) {
          const std::string id = "tmp-" + c;
          RoleMatrixTest::Admin("POST", "/api/v1/environments", R"({"id":")" + id + R"("})");
          return Call{"DELETE", "/api/v1/environments/" + id + "?confirm=" + id};
-       }, {204, 403, 403, 403, 403}},
-      {"env.delete scoped", [env](const std::string&) {
+       },
+       {204, 403, 403, 403, 403}},
+      {"env.delete scoped",
+       [env](const std::string&) {
          return Call{"DELETE", env + "?confirm=acme-not"};
-       }, {422, 403, 403, 403, 403}},
-      {"secret.put", [env](const std::string& c) {
+       },
+       {422, 403, 403, 403, 403}},
+      {"secret.put",
+       [env](const std::string& c) {
          return Call{"PUT", env + "/secrets/NEW_" + c, R"({"value":"x"})"};
-       }, {201, 201, 403, 403, 403}},
-      {"secret.put missing env", [](const std::string& c) {
+       },
+       {201, 201, 403, 403, 403}},
+      {"secret.put missing env",
+       [](const std::string& c) {
          return Call{"PUT", "/api/v1/environments/missing/secrets/K_" + c, R"({"value":"x"})"};
-       }, {404, 403, 403, 403, 403}},
-      {"secret.patch", [env](const std::string&) {
+       },
+       {404, 403, 403, 403, 403}},
+      {"secret.patch",
+       [env](const std::string&) {
          return Call{"PATCH", env + "/secrets/K", R"({"description":"d"})"};
-       }, {200, 200, 403, 403, 403}},
-      {"secret.read", [env](const std::string&) { return Call{"GET", env + "/secrets/K"}; },
+       },
+       {200, 200, 403, 403, 403}},
+      {"secret.read",
+       [env](const std::string&) {
+         return Call{"GET", env + "/secrets/K"};
+       },
        {200, 200, 200, 403, 200}},
-      {"secret.read missing", [env](const std::string&) {
+      {"secret.read missing",
+       [env](const std::string&) {
          return Call{"GET", env + "/secrets/NOPE"};
-       }, {404, 404, 404, 403, 404}},
-      {"secret.list", [env](const std::string&) { return Call{"GET", env + "/secrets"}; },
+       },
+       {404, 404, 404, 403, 404}},
+      {"secret.list",
+       [env](const std::string&) {
+         return Call{"GET", env + "/secrets"};
+       },
        {200, 200, 200, 403, 200}},
-      {"secret.delete", [env](const std::string& c) {
+      {"secret.delete",
+       [env](const std::string& c) {
          RoleMatrixTest::Admin("PUT", "/api/v1/environments/acme/secrets/DEL_" + c,
                                R"({"value":"x"})");
          return Call{"DELETE", env + "/secrets/DEL_" + c};
-       }, {204, 204, 403, 403, 403}},
-      {"secret.reveal", [env](const std::string&) { return Call{"GET", env + "/values/K"}; },
+       },
+       {204, 204, 403, 403, 403}},
+      {"secret.reveal",
+       [env](const std::string&) {
+         return Call{"GET", env + "/values/K"};
+       },
        {200, 200, 403, 403, 403}},
-      {"secret.reveal other env", [](const std::string&) {
+      {"secret.reveal other env",
+       [](const std::string&) {
          return Call{"GET", "/api/v1/environments/other/values/K"};
-       }, {404, 403, 403, 403, 403}},
-      {"secret.versions", [env](const std::string&) { return Call{"GET", env + "/versions/K"}; },
+       },
+       {404, 403, 403, 403, 403}},
+      {"secret.versions",
+       [env](const std::string&) {
+         return Call{"GET", env + "/versions/K"};
+       },
        {200, 200, 200, 403, 200}},
-      {"token.create", [](const std::string&) {
-         return Call{"POST", "/api/v1/tokens",
-                     R"({"role":"developer","environments":["acme"]})"};
-       }, {201, 403, 403, 403, 403}},
-      {"token.list", [](const std::string&) { return Call{"GET", "/api/v1/tokens"}; },
+      {"token.create",
+       [](const std::string&) {
+         return Call{"POST", "/api/v1/tokens", R"({"role":"developer","environments":["acme"]})"};
+       },
+       {201, 403, 403, 403, 403}},
+      {"token.list",
+       [](const std::string&) {
+         return Call{"GET", "/api/v1/tokens"};
+       },
        {200, 403, 403, 403, 403}},
-      {"token.self", [](const std::string&) { return Call{"GET", "/api/v1/tokens/self"}; },
+      {"token.self",
+       [](const std::string&) {
+         return Call{"GET", "/api/v1/tokens/self"};
+       },
        {200, 200, 200, 200, 200}},
-      {"token.revoke", [](const std::string&) {
+      {"token.revoke",
+       [](const std::string&) {
          Response r = RoleMatrixTest::Admin("POST", "/api/v1/tokens",
                                             R"({"role":"developer","environments":["acme"]})");
          return Call{"DELETE", "/api/v1/tokens/" + std::string(r.Json().at("id").as_string())};
-       }, {204, 403, 403, 403, 403}},
-      {"audit.read", [](const std::string&) { return Call{"GET", "/api/v1/audit?limit=5"}; },
+       },
+       {204, 403, 403, 403, 403}},
+      {"audit.read",
+       [](const std::string&) {
+         return Call{"GET", "/api/v1/audit?limit=5"};
+       },
        {200, 403, 403, 403, 200}},
-      {"audit.verify", [](const std::string&) {
+      {"audit.verify",
+       [](const std::string&) {
          return Call{"POST", "/api/v1/audit/verify", "", "text/plain"};
-       }, {200, 403, 403, 403, 200}},
-      {"unknown endpoint", [](const std::string&) { return Call{"GET", "/api/v1/nope"}; },
+       },
+       {200, 403, 403, 403, 200}},
+      {"unknown endpoint",
+       [](const std::string&) {
+         return Call{"GET", "/api/v1/nope"};
+       },
        {404, 404, 404, 404, 404}},
   };
 }
@@ -177,11 +249,10 @@ TEST_F(RoleMatrixTest, EveryEndpointEveryCaller) {
     for (int who = 0; who < kWhoCount; ++who) {
       const std::string cell = std::to_string(cell_number++);
       const Call call = endpoint.make(cell);
-      Response r = vault_->Request(call.method, call.target, tokens_[who], call.body,
-                                   call.content_type);
+      Response r =
+          vault_->Request(call.method, call.target, tokens_[who], call.body, call.content_type);
       const int expected = who < 5 ? endpoint.expect[who] : 401;
-      EXPECT_EQ(r.status, expected) << endpoint.name << " as " << kWhoNames[who] << ": "
-                                    << r.body;
+      EXPECT_EQ(r.status, expected) << endpoint.name << " as " << kWhoNames[who] << ": " << r.body;
       if (expected >= 400) {
         const std::string code = expected == 422 ? "validation_failed" : CodeFor(expected);
         EXPECT_EQ(r.ErrorCode(), code) << endpoint.name << " as " << kWhoNames[who];
@@ -202,16 +273,20 @@ TEST_F(RoleMatrixTest, ForbiddenComesBeforeValidation) {
                                tokens_[kDeveloper], "{not json");
   EXPECT_EQ(r.status, 403);
   // Security may write, so now validation speaks: first the key, then the body.
-  EXPECT_EQ(vault_->Request("PUT", "/api/v1/environments/acme/secrets/bad%key",
-                            tokens_[kSecurity], R"({"value":"v"})").status,
+  EXPECT_EQ(vault_
+                ->Request("PUT", "/api/v1/environments/acme/secrets/bad%key", tokens_[kSecurity],
+                          R"({"value":"v"})")
+                .status,
             422);
-  EXPECT_EQ(vault_->Request("PUT", "/api/v1/environments/acme/secrets/GOOD", tokens_[kSecurity],
-                            "{not json").status,
+  EXPECT_EQ(vault_
+                ->Request("PUT", "/api/v1/environments/acme/secrets/GOOD", tokens_[kSecurity],
+                          "{not json")
+                .status,
             400);
   // An unauthenticated caller never gets past 401, even with a body that would fail later.
-  EXPECT_EQ(vault_->Request("PUT", "/api/v1/environments/acme/secrets/bad%key", "",
-                            "{not json").status,
-            401);
+  EXPECT_EQ(
+      vault_->Request("PUT", "/api/v1/environments/acme/secrets/bad%key", "", "{not json").status,
+      401);
 }
 
 TEST_F(RoleMatrixTest, ListingEnvironmentsShowsOnlyTheCallersOwn) {
@@ -245,8 +320,7 @@ TEST_F(RoleMatrixTest, TokenCreationValidatesScope) {
   EXPECT_EQ(create(R"({"role":"developer","environments":["missing"]})").status, 422);
   EXPECT_EQ(create(R"({"role":"developer","environments":["acme"],"keys":["a"]})").status, 422);
   EXPECT_EQ(create(R"({"role":"runtime","environments":["acme"],"keys":["a b"]})").status, 422);
-  EXPECT_EQ(create(R"({"role":"developer","environments":["acme"],"ttl":"forever"})").status,
-            422);
+  EXPECT_EQ(create(R"({"role":"developer","environments":["acme"],"ttl":"forever"})").status, 422);
   EXPECT_EQ(create(R"({"role":"developer","environments":["acme"],"ttl":"9999h"})").status, 422);
   EXPECT_EQ(create(R"({"role":"admin","environments":["acme"]})").status, 422);
   Response ok = create(R"({"role":"developer","environments":["acme"],"ttl":"15m"})");

@@ -15,13 +15,13 @@ namespace json = boost::json;
 
 class SecretsApiTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
+  void SetUp() override {
     vault_ = new VaultProcess({"--max-body-bytes", "262144"});
     root_ = vault_->root_token();
     ASSERT_EQ(vault_->Request("POST", "/api/v1/environments", root_, R"({"id":"acme"})").status,
               201);
   }
-  static void TearDownTestSuite() {
+  void TearDown() override {
     delete vault_;
     vault_ = nullptr;
   }
@@ -62,8 +62,8 @@ TEST_F(SecretsApiTest, PutThenRevealThenNewVersion) {
   ASSERT_EQ(revealed.status, 200);
   EXPECT_EQ(revealed.headers["cache-control"], "no-store");
   EXPECT_EQ(revealed.Json().at("value").as_string(), "xoxb-2");
-  Response old = vault_->Request("GET", "/api/v1/environments/acme/values/SLACK_TOKEN?version=1",
-                                 root_);
+  Response old =
+      vault_->Request("GET", "/api/v1/environments/acme/values/SLACK_TOKEN?version=1", root_);
   EXPECT_EQ(old.Json().at("value").as_string(), "xoxb-1");
 
   Response meta = vault_->Request("GET", "/api/v1/environments/acme/secrets/SLACK_TOKEN", root_);
@@ -76,8 +76,8 @@ TEST_F(SecretsApiTest, PutThenRevealThenNewVersion) {
 
 TEST_F(SecretsApiTest, AwkwardValuesRoundTripByteExactly) {
   const std::vector<std::string> values = {
-      std::string("nul\0inside", 10), "quote\" and \\ backslash", "line\nbreak\r\n\ttab",
-      "\xff\xfe invalid utf8", "caf\xc3\xa9 \xf0\x9f\x94\x91", ""};
+      std::string("nul\0inside", 10), "quote\" and \\ backslash",     "line\nbreak\r\n\ttab",
+      "\xff\xfe invalid utf8",        "caf\xc3\xa9 \xf0\x9f\x94\x91", ""};
   for (size_t i = 0; i < values.size(); ++i) {
     const std::string key = "odd/value-" + std::to_string(i);
     json::object body{{"value_base64", Base64Encode(values[i])}};
@@ -142,18 +142,19 @@ TEST_F(SecretsApiTest, ErrorsNeverEchoTheValue) {
 }
 
 TEST_F(SecretsApiTest, BadKeysAreRejectedNeverRewritten) {
-  const std::vector<std::string> bad = {"%2Fleading", "a//b",  "trailing/", "trailing.",
-                                        "with%20space", "pct%41", std::string(257, 'k'),
-                                        "_lead",        "a..b",  "star*"};
+  const std::vector<std::string> bad = {
+      "%2Fleading",          "a//b",  "trailing/", "trailing.", "with%20space", "pct%41",
+      std::string(257, 'k'), "_lead", "a..b",      "star*"};
   for (const std::string& key : bad) {
     Response r = Put(key, R"({"value":"v"})");
     EXPECT_EQ(r.status, 422) << key << " -> " << r.body;
     EXPECT_EQ(r.ErrorCode(), "validation_failed") << key;
   }
   // A leading slash arrives as an empty first segment.
-  EXPECT_EQ(vault_->Request("PUT", "/api/v1/environments/acme/secrets//lead", root_,
-                            R"({"value":"v"})").status,
-            422);
+  EXPECT_EQ(
+      vault_->Request("PUT", "/api/v1/environments/acme/secrets//lead", root_, R"({"value":"v"})")
+          .status,
+      422);
   Response list = vault_->Request("GET", "/api/v1/environments/acme/secrets?prefix=bad", root_);
   EXPECT_EQ(list.Json().at("items").as_array().size(), 0u);
   EXPECT_EQ(Put(std::string(256, 'k'), R"({"value":"v"})").status, 201);
@@ -207,8 +208,8 @@ TEST_F(SecretsApiTest, TwentyConcurrentCasWritersOneWinnerPerVersion) {
     for (int w = 0; w < kWriters; ++w) {
       threads.emplace_back([&, w, round] {
         const std::string value = "r" + std::to_string(round) + "w" + std::to_string(w);
-        Response r = Put("RACE", R"({"value":")" + value + R"(","cas":)" +
-                                     std::to_string(round) + "}");
+        Response r =
+            Put("RACE", R"({"value":")" + value + R"(","cas":)" + std::to_string(round) + "}");
         if (r.status == 200) {
           ++round_wins;
           std::lock_guard lock(mu);
@@ -249,10 +250,9 @@ TEST_F(SecretsApiTest, ListPagesWithCursorAndPrefix) {
     if (page["next_cursor"].is_null()) break;
     cursor = std::string(page["next_cursor"].as_string());
   }
-  EXPECT_EQ(seen, (std::vector<std::string>{"page/k0", "page/k1", "page/k2", "page/k3",
-                                            "page/k4"}));
-  EXPECT_EQ(vault_->Request("GET", "/api/v1/environments/acme/secrets?limit=0", root_).status,
-            422);
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"page/k0", "page/k1", "page/k2", "page/k3", "page/k4"}));
+  EXPECT_EQ(vault_->Request("GET", "/api/v1/environments/acme/secrets?limit=0", root_).status, 422);
   EXPECT_EQ(vault_->Request("GET", "/api/v1/environments/acme/secrets?limit=1001", root_).status,
             422);
   EXPECT_EQ(vault_->Request("GET", "/api/v1/environments/acme/secrets?prefix=a%2F", root_).status,
@@ -267,26 +267,29 @@ TEST_F(SecretsApiTest, PatchChangesMetadataOnly) {
   EXPECT_EQ(r.Json().at("version").as_int64(), 1);
   EXPECT_EQ(r.Json().at("description").as_string(), "new");
   EXPECT_EQ(r.Json().at("tags").at("a").as_string(), "1");
-  EXPECT_EQ(vault_->Request("PATCH", "/api/v1/environments/acme/secrets/PATCHED", root_,
-                            R"({"value":"x"})").status,
-            422);
+  EXPECT_EQ(
+      vault_
+          ->Request("PATCH", "/api/v1/environments/acme/secrets/PATCHED", root_, R"({"value":"x"})")
+          .status,
+      422);
 }
 
 TEST_F(SecretsApiTest, EnvironmentLifecycle) {
-  EXPECT_EQ(vault_->Request("POST", "/api/v1/environments", root_, R"({"id":"acme"})").status,
-            409);
+  EXPECT_EQ(vault_->Request("POST", "/api/v1/environments", root_, R"({"id":"acme"})").status, 409);
   EXPECT_EQ(vault_->Request("POST", "/api/v1/environments", root_, R"({"id":"Bad_Id"})").status,
             422);
-  ASSERT_EQ(vault_->Request("POST", "/api/v1/environments", root_,
-                            R"({"id":"short-lived","description":"d"})").status,
+  ASSERT_EQ(vault_
+                ->Request("POST", "/api/v1/environments", root_,
+                          R"({"id":"short-lived","description":"d"})")
+                .status,
             201);
   EXPECT_EQ(vault_->Request("DELETE", "/api/v1/environments/short-lived", root_).status, 422);
-  EXPECT_EQ(vault_->Request("DELETE", "/api/v1/environments/short-lived?confirm=acme", root_)
-                .status,
-            422);
+  EXPECT_EQ(
+      vault_->Request("DELETE", "/api/v1/environments/short-lived?confirm=acme", root_).status,
+      422);
   EXPECT_EQ(vault_->Request("GET", "/api/v1/environments/short-lived", root_).status, 200);
-  EXPECT_EQ(vault_->Request("DELETE", "/api/v1/environments/short-lived?confirm=short-lived",
-                            root_).status,
+  EXPECT_EQ(vault_->Request("DELETE", "/api/v1/environments/short-lived?confirm=short-lived", root_)
+                .status,
             204);
   EXPECT_EQ(vault_->Request("GET", "/api/v1/environments/short-lived", root_).status, 404);
 }

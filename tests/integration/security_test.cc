@@ -1,10 +1,9 @@
 // What must hold at rest and under failure: no value or token in clear anywhere in the data
 // directory or the logs, ciphertexts bound to their rows, the audit trail complete and failing
 // closed, a clean drain on SIGTERM.
+#include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/mount.h>
-
-#include <gtest/gtest.h>
 
 #include <filesystem>
 #include <thread>
@@ -31,11 +30,15 @@ TEST(SecurityTest, NoValueOrTokenInClearInTheDataDirectoryOrLogs) {
   ASSERT_EQ(vault.Request("POST", "/api/v1/environments", root, R"({"id":"acme"})").status, 201);
   json::object put1{{"value", kSlackValue}};
   json::object put2{{"value", kDbPassword}};
-  ASSERT_EQ(vault.Request("PUT", "/api/v1/environments/acme/secrets/SLACK_TOKEN", root,
-                          json::serialize(put1)).status,
+  ASSERT_EQ(vault
+                .Request("PUT", "/api/v1/environments/acme/secrets/SLACK_TOKEN", root,
+                         json::serialize(put1))
+                .status,
             201);
-  ASSERT_EQ(vault.Request("PUT", "/api/v1/environments/acme/secrets/db/password", root,
-                          json::serialize(put2)).status,
+  ASSERT_EQ(vault
+                .Request("PUT", "/api/v1/environments/acme/secrets/db/password", root,
+                         json::serialize(put2))
+                .status,
             201);
   Response made = vault.Request("POST", "/api/v1/tokens", root,
                                 R"({"role":"security","environments":["acme"]})");
@@ -48,8 +51,8 @@ TEST(SecurityTest, NoValueOrTokenInClearInTheDataDirectoryOrLogs) {
             401);
   ASSERT_EQ(vault.Stop(), 0);  // flush everything, WAL included
 
-  const std::vector<std::string> needles = {kSlackValue, kDbPassword, token, wrong, root,
-                                            Base64Encode(kSlackValue)};
+  const std::vector<std::string> needles = {kSlackValue, kDbPassword, token,
+                                            wrong,       root,        Base64Encode(kSlackValue)};
   const std::string unseal_key = ReadFile(vault.dir() + "/unseal.key");
   size_t files = 0;
   for (const std::string& path : FilesUnder(vault.dir())) {
@@ -77,8 +80,8 @@ void SwapVersionRows(const std::string& db_path, const std::string& key_a,
   ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
   auto value_of = [&](const std::string& key) {
     sqlite3_stmt* stmt = nullptr;
-    const std::string sql = "SELECT path, value FROM kv WHERE CAST(path AS TEXT) LIKE '%/v/" +
-                            key + "#%'";
+    const std::string sql =
+        "SELECT path, value FROM kv WHERE CAST(path AS TEXT) LIKE '%/v/" + key + "#%'";
     sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr);
     std::pair<std::string, std::string> row;
     if (sqlite3_step(stmt) == SQLITE_ROW) {
@@ -112,11 +115,15 @@ TEST(SecurityTest, SwappedCiphertextsFailWithIntegrityErrorNeverTheWrongValue) {
     VaultProcess vault({}, dir);
     const std::string& root = vault.root_token();
     ASSERT_EQ(vault.Request("POST", "/api/v1/environments", root, R"({"id":"acme"})").status, 201);
-    ASSERT_EQ(vault.Request("PUT", "/api/v1/environments/acme/secrets/ALPHA", root,
-                            R"({"value":"alpha-value"})").status,
+    ASSERT_EQ(vault
+                  .Request("PUT", "/api/v1/environments/acme/secrets/ALPHA", root,
+                           R"({"value":"alpha-value"})")
+                  .status,
               201);
-    ASSERT_EQ(vault.Request("PUT", "/api/v1/environments/acme/secrets/BRAVO", root,
-                            R"({"value":"bravo-value"})").status,
+    ASSERT_EQ(vault
+                  .Request("PUT", "/api/v1/environments/acme/secrets/BRAVO", root,
+                           R"({"value":"bravo-value"})")
+                  .status,
               201);
     ASSERT_EQ(vault.Stop(), 0);
   }
@@ -125,8 +132,8 @@ TEST(SecurityTest, SwappedCiphertextsFailWithIntegrityErrorNeverTheWrongValue) {
     VaultProcess vault({}, dir);
     const std::string root = ReadFile(dir + "/root.token");
     for (const char* key : {"ALPHA", "BRAVO"}) {
-      Response r = vault.Request("GET", std::string("/api/v1/environments/acme/values/") + key,
-                                 root);
+      Response r =
+          vault.Request("GET", std::string("/api/v1/environments/acme/values/") + key, root);
       EXPECT_EQ(r.status, 500) << key << ": " << r.body;
       EXPECT_EQ(r.ErrorCode(), "integrity_error");
       EXPECT_FALSE(Contains(r.body, "-value"));
@@ -141,11 +148,13 @@ TEST(SecurityTest, DataSurvivesRestart) {
   const std::string dir = mkdtemp(tmpl);
   {
     VaultProcess vault({}, dir);
-    ASSERT_EQ(vault.Request("POST", "/api/v1/environments", vault.root_token(),
-                            R"({"id":"acme"})").status,
+    ASSERT_EQ(vault.Request("POST", "/api/v1/environments", vault.root_token(), R"({"id":"acme"})")
+                  .status,
               201);
-    ASSERT_EQ(vault.Request("PUT", "/api/v1/environments/acme/secrets/K", vault.root_token(),
-                            R"({"value":"kept"})").status,
+    ASSERT_EQ(vault
+                  .Request("PUT", "/api/v1/environments/acme/secrets/K", vault.root_token(),
+                           R"({"value":"kept"})")
+                  .status,
               201);
     EXPECT_TRUE(Contains(vault.LogText(), "Root token"));
     ASSERT_EQ(vault.Stop(), 0);
@@ -165,8 +174,8 @@ std::vector<json::object> AuditRecords(const VaultProcess& vault) {
   std::vector<json::object> records;
   std::string after = "0";
   for (int guard = 0; guard < 100; ++guard) {
-    Response r = vault.Request("GET", "/api/v1/audit?limit=1000&after=" + after,
-                               vault.root_token());
+    Response r =
+        vault.Request("GET", "/api/v1/audit?limit=1000&after=" + after, vault.root_token());
     json::object page = r.Json().as_object();
     for (const auto& item : page["items"].as_array()) records.push_back(item.as_object());
     if (page["next_cursor"].is_null()) break;
@@ -179,14 +188,16 @@ TEST(SecurityTest, EveryRequestLeavesARequestRecordThenAnOutcome) {
   VaultProcess vault;
   const std::string& root = vault.root_token();
   ASSERT_EQ(vault.Request("POST", "/api/v1/environments", root, R"({"id":"acme"})").status, 201);
-  ASSERT_EQ(vault.Request("PUT", "/api/v1/environments/acme/secrets/SLACK", root,
-                          R"({"value":"audit-me-not"})").status,
+  ASSERT_EQ(vault
+                .Request("PUT", "/api/v1/environments/acme/secrets/SLACK", root,
+                         R"({"value":"audit-me-not"})")
+                .status,
             201);
   Response revealed = vault.Request("GET", "/api/v1/environments/acme/values/SLACK", root);
   const std::string reveal_id = revealed.headers["x-request-id"];
   ASSERT_FALSE(reveal_id.empty());
-  Response denied = vault.Request("GET", "/api/v1/environments/acme/values/SLACK",
-                                  "svt_" + std::string(64, 'b'));
+  Response denied =
+      vault.Request("GET", "/api/v1/environments/acme/values/SLACK", "svt_" + std::string(64, 'b'));
   ASSERT_EQ(denied.status, 401);
 
   std::vector<json::object> records = AuditRecords(vault);
@@ -201,7 +212,7 @@ TEST(SecurityTest, EveryRequestLeavesARequestRecordThenAnOutcome) {
   EXPECT_EQ(reveal[1].at("phase").as_string(), "response");
   EXPECT_LT(reveal[0].at("seq").as_int64(), reveal[1].at("seq").as_int64());
   EXPECT_EQ(reveal[0].at("action").as_string(), "secret.reveal");
-  EXPECT_TRUE(reveal[0].at("keys").at(0).at("version").is_null());  // as requested: unpinned
+  EXPECT_TRUE(reveal[0].at("keys").at(0).at("version").is_null());    // as requested: unpinned
   EXPECT_EQ(reveal[1].at("keys").at(0).at("version").as_int64(), 1);  // as used
   EXPECT_EQ(reveal[1].at("status").as_int64(), 200);
   EXPECT_EQ(reveal[1].at("environment").as_string(), "acme");
@@ -217,15 +228,46 @@ TEST(SecurityTest, EveryRequestLeavesARequestRecordThenAnOutcome) {
   EXPECT_EQ(unauthenticated, 1u);
 }
 
+TEST(SecurityTest, InitAndUnsealAreInTheChain) {
+  char tmpl[] = "/tmp/svault-life-XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  {
+    VaultProcess vault({}, dir);
+    std::vector<json::object> records = AuditRecords(vault);
+    ASSERT_GE(records.size(), 2u);
+    EXPECT_EQ(records[0].at("action").as_string(), "sys.init");
+    EXPECT_EQ(records[0].at("phase").as_string(), "event");
+    EXPECT_EQ(records[1].at("action").as_string(), "sys.unseal.dev");
+    ASSERT_EQ(vault.Stop(), 0);
+  }
+  {
+    VaultProcess vault({}, dir);
+    size_t inits = 0;
+    size_t unseals = 0;
+    for (const json::object& r : AuditRecords(vault)) {
+      inits += r.at("action").as_string() == "sys.init" ? 1 : 0;
+      unseals += r.at("action").as_string() == "sys.unseal.dev" ? 1 : 0;
+    }
+    EXPECT_EQ(inits, 1u);
+    EXPECT_EQ(unseals, 2u);
+  }
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove(dir + ".log");
+}
+
 TEST(SecurityTest, AuditorsSeeOnlyTheirEnvironments) {
   VaultProcess vault;
   const std::string& root = vault.root_token();
   for (const char* env : {"acme", "other"}) {
-    ASSERT_EQ(vault.Request("POST", "/api/v1/environments", root,
-                            std::string(R"({"id":")") + env + R"("})").status,
+    ASSERT_EQ(vault
+                  .Request("POST", "/api/v1/environments", root,
+                           std::string(R"({"id":")") + env + R"("})")
+                  .status,
               201);
-    ASSERT_EQ(vault.Request("PUT", std::string("/api/v1/environments/") + env + "/secrets/K",
-                            root, R"({"value":"v"})").status,
+    ASSERT_EQ(vault
+                  .Request("PUT", std::string("/api/v1/environments/") + env + "/secrets/K", root,
+                           R"({"value":"v"})")
+                  .status,
               201);
   }
   Response made = vault.Request("POST", "/api/v1/tokens", root,
@@ -253,14 +295,13 @@ TEST(SecurityTest, AuditFileThatCannotGrowFailsClosed) {
   {
     VaultProcess vault({"--audit-dir", mount_point});
     const std::string& root = vault.root_token();
-    ASSERT_EQ(vault.Request("POST", "/api/v1/environments", root, R"({"id":"acme"})").status,
-              201);
+    ASSERT_EQ(vault.Request("POST", "/api/v1/environments", root, R"({"id":"acme"})").status, 201);
     // Fill the audit filesystem with requests until the vault refuses.
     int last = 0;
     int writes = 0;
     for (int i = 0; i < 2000 && last != 503; ++i) {
-      last = vault.Request("PUT", "/api/v1/environments/acme/secrets/K", root,
-                           R"({"value":"v"})").status;
+      last = vault.Request("PUT", "/api/v1/environments/acme/secrets/K", root, R"({"value":"v"})")
+                 .status;
       if (last == 200 || last == 201) ++writes;
     }
     ASSERT_EQ(last, 503);
@@ -276,15 +317,15 @@ TEST(SecurityTest, AuditFileThatCannotGrowFailsClosed) {
     ::umount2(mount_point.c_str(), MNT_DETACH);
     VaultProcess reopened({}, vault.dir());
     Response versions = reopened.Request("GET", "/api/v1/environments/acme/versions/K?limit=1000",
-                                          reopened.root_token());
+                                         reopened.root_token());
     ASSERT_EQ(versions.status, 200) << versions.body;
     // Each successful put made a version; the refused ones and any put whose outcome record
     // could not be written are at most one more.
     const size_t versions_count = versions.Json().at("items").as_array().size();
     EXPECT_GE(versions_count, static_cast<size_t>(writes));
     EXPECT_LE(versions_count, static_cast<size_t>(writes) + 1);
-    Response value = reopened.Request("GET", "/api/v1/environments/acme/values/K",
-                                      reopened.root_token());
+    Response value =
+        reopened.Request("GET", "/api/v1/environments/acme/values/K", reopened.root_token());
     EXPECT_EQ(value.Json().at("value").as_string(), "v");
   }
   ::umount2(mount_point.c_str(), MNT_DETACH);
@@ -303,8 +344,9 @@ TEST(SecurityTest, SigtermDrainsAndExitsCleanly) {
     writers.emplace_back([&, w] {
       for (int i = 0; !stop; ++i) {
         Response r = vault.Request(
-            "PUT", "/api/v1/environments/acme/secrets/w" + std::to_string(w) + "-" +
-                       std::to_string(i), root, R"({"value":"v"})");
+            "PUT",
+            "/api/v1/environments/acme/secrets/w" + std::to_string(w) + "-" + std::to_string(i),
+            root, R"({"value":"v"})");
         if (r.status == 201) {
           ++ok;
         } else if (r.status != 0) {

@@ -1,8 +1,7 @@
 // How the server starts: dev mode, auto-unseal from a key file, refusal otherwise; what it
 // leaves on disk.
-#include <sys/stat.h>
-
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 
@@ -40,8 +39,7 @@ TEST(ServerModesTest, AutoUnsealKeyFileInitialisesOnceThenUnsealsAtEveryStart) {
   {
     VaultProcess vault({"--unseal-key-file", key_file}, dir, /*dev=*/false);
     root = vault.root_token();
-    EXPECT_EQ(vault.Request("POST", "/api/v1/environments", root, R"({"id":"acme"})").status,
-              201);
+    EXPECT_EQ(vault.Request("POST", "/api/v1/environments", root, R"({"id":"acme"})").status, 201);
     EXPECT_EQ(vault.LogText().find(root), std::string::npos) << "only dev mode prints it";
     EXPECT_EQ(vault.LogText().find("DEV MODE"), std::string::npos);
     ASSERT_EQ(vault.Stop(), 0);
@@ -53,8 +51,8 @@ TEST(ServerModesTest, AutoUnsealKeyFileInitialisesOnceThenUnsealsAtEveryStart) {
   }
   // Another key cannot open it.
   std::filesystem::remove(key_file);
-  CliResult r = RunCli({"server", "--data", dir, "--listen", "127.0.0.1:0", "--unseal-key-file",
-                        key_file});
+  CliResult r =
+      RunCli({"server", "--data", dir, "--listen", "127.0.0.1:0", "--unseal-key-file", key_file});
   EXPECT_EQ(r.exit_code, 2);
   std::filesystem::remove_all(dir);
   std::filesystem::remove(dir + ".log");
@@ -62,9 +60,9 @@ TEST(ServerModesTest, AutoUnsealKeyFileInitialisesOnceThenUnsealsAtEveryStart) {
 
 TEST(ServerModesTest, EveryFileItCreatesIsPrivate) {
   VaultProcess vault;
-  ASSERT_EQ(vault.Request("POST", "/api/v1/environments", vault.root_token(),
-                          R"({"id":"acme"})").status,
-            201);
+  ASSERT_EQ(
+      vault.Request("POST", "/api/v1/environments", vault.root_token(), R"({"id":"acme"})").status,
+      201);
   ASSERT_EQ(vault.Stop(), 0);
   size_t checked = 0;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(vault.dir())) {

@@ -19,13 +19,13 @@ TEST(WalkthroughTest, ReadmeStepsWorkAsWritten) {
   const auto root = as(vault.root_token());
 
   // 1. An environment and one token per person.
-  CliResult env = RunCli({"env", "create", "acme-prod", "--description", "ACME production"}, "",
-                         root);
+  CliResult env =
+      RunCli({"env", "create", "acme-prod", "--description", "ACME production"}, "", root);
   ASSERT_EQ(env.exit_code, 0) << env.err;
   for (const char* role : {"security", "developer", "auditor"}) {
     const std::string file = dir + "/" + role + ".token";
-    CliResult made = RunCli({"token", "create", "--role", role, "--env", "acme-prod", "-o", file},
-                            "", root);
+    CliResult made =
+        RunCli({"token", "create", "--role", role, "--env", "acme-prod", "-o", file}, "", root);
     ASSERT_EQ(made.exit_code, 0) << made.err;
     EXPECT_EQ(made.out.find("svt_"), std::string::npos) << "-o keeps the token off stdout";
   }
@@ -45,15 +45,15 @@ TEST(WalkthroughTest, ReadmeStepsWorkAsWritten) {
   EXPECT_NE(list.out.find("SLACK_TOKEN"), std::string::npos);
   EXPECT_NE(list.out.find("Slack bot for #ops"), std::string::npos);
   EXPECT_EQ(list.out.find("xoxb"), std::string::npos);
-  CliResult denied = RunCli({"secret", "reveal", "--env", "acme-prod", "SLACK_TOKEN"}, "",
-                            developer);
+  CliResult denied =
+      RunCli({"secret", "reveal", "--env", "acme-prod", "SLACK_TOKEN"}, "", developer);
   EXPECT_EQ(denied.exit_code, 2);
   EXPECT_NE(denied.err.find("forbidden"), std::string::npos);
   EXPECT_EQ(denied.out.find("xoxb"), std::string::npos);
 
   // 4. The security officer can; piped output has no added newline.
-  CliResult revealed = RunCli({"secret", "reveal", "--env", "acme-prod", "SLACK_TOKEN"}, "",
-                              security);
+  CliResult revealed =
+      RunCli({"secret", "reveal", "--env", "acme-prod", "SLACK_TOKEN"}, "", security);
   ASSERT_EQ(revealed.exit_code, 0) << revealed.err;
   EXPECT_EQ(revealed.out, "xoxb-1234-demo");
 

@@ -44,8 +44,7 @@ class Statement {
     if (bytes.empty()) {
       sqlite3_bind_zeroblob(stmt_, index, 0);
     } else {
-      sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()),
-                        SQLITE_STATIC);
+      sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_STATIC);
     }
   }
   void Reset() {
@@ -77,12 +76,14 @@ struct Connection {
   explicit Connection(sqlite3* db)
       : handle(db),
         get(db, "SELECT value FROM kv WHERE path = ?1"),
-        put(db, "INSERT INTO kv(path, value) VALUES(?1, ?2) "
-                "ON CONFLICT(path) DO UPDATE SET value = excluded.value"),
+        put(db,
+            "INSERT INTO kv(path, value) VALUES(?1, ?2) "
+            "ON CONFLICT(path) DO UPDATE SET value = excluded.value"),
         del(db, "DELETE FROM kv WHERE path = ?1"),
         del_range(db, "DELETE FROM kv WHERE path >= ?1 AND (?2 = x'' OR path < ?2)"),
-        scan(db, "SELECT path, value FROM kv WHERE path >= ?1 AND path > ?2 "
-                 "AND (?3 = x'' OR path < ?3) ORDER BY path LIMIT ?4") {}
+        scan(db,
+             "SELECT path, value FROM kv WHERE path >= ?1 AND path > ?2 "
+             "AND (?3 = x'' OR path < ?3) ORDER BY path LIMIT ?4") {}
 
   bool valid() const {
     return get.valid() && put.valid() && del.valid() && del_range.valid() && scan.valid();
@@ -142,7 +143,7 @@ class SqliteStore final : public Store {
   SqliteOptions options_;
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<Connection>> pool_;  // guarded by pool_mu_
-  std::mutex write_mu_;  // held by the one open write transaction
+  std::mutex write_mu_;                            // held by the one open write transaction
 };
 
 Result<std::unique_ptr<Connection>> SqliteStore::OpenConnection() {
@@ -188,8 +189,8 @@ Status SqliteStore::Migrate() {
   for (int v = applied + 1; status.ok() && v <= known; ++v) {
     status = Exec(db, kMigrations[v - 1]);
     if (status.ok()) {
-      std::string record = "INSERT INTO schema_migrations VALUES(" + std::to_string(v) +
-                           ", strftime('%s','now'))";
+      std::string record =
+          "INSERT INTO schema_migrations VALUES(" + std::to_string(v) + ", strftime('%s','now'))";
       status = Exec(db, record.c_str());
     }
   }

@@ -11,7 +11,7 @@
 namespace svault::storage {
 
 struct SqliteOptions {
-  std::string path;       // database file; created when missing
+  std::string path;  // database file; created when missing
   int busy_timeout_ms = 10'000;
 };
 

@@ -116,9 +116,11 @@ TEST_F(SqliteStoreTest, ConcurrentIncrementsLoseNothing) {
 }
 
 TEST_F(SqliteStoreTest, ReopenKeepsDataAndMigrationsAreIdempotent) {
-  auto txn = Write();
-  ASSERT_TRUE(txn->Put("a", "b").ok());
-  ASSERT_TRUE(txn->Commit().ok());
+  {
+    auto txn = Write();
+    ASSERT_TRUE(txn->Put("a", "b").ok());
+    ASSERT_TRUE(txn->Commit().ok());
+  }
   store_.reset();
   auto reopened = OpenSqliteStore({.path = dir_ + "/vault.db"});
   ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();

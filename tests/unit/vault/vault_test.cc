@@ -19,8 +19,8 @@ class VaultTest : public ::testing::Test {
     VaultOptions options;
     options.audit.dir = dir_ + "/audit";
     vault_ = std::make_unique<Vault>(*store_, clock_, options);
-    unseal_key_ = std::make_unique<crypto::GuardedKey>(
-        std::move(crypto::GuardedKey::Random().value()));
+    unseal_key_ =
+        std::make_unique<crypto::GuardedKey>(std::move(crypto::GuardedKey::Random().value()));
     auto token = vault_->Initialize(*unseal_key_);
     ASSERT_TRUE(token.ok()) << token.status().ToString();
     root_token_ = std::string(token->Reveal());
@@ -126,10 +126,9 @@ TEST_F(VaultTest, PatchKeepsUnsetFieldsAndMakesNoVersion) {
   EXPECT_EQ(meta->tags.at("team"), "ops");
   SecretWrite patch_missing;
   patch_missing.description = "x";
-  EXPECT_EQ(vault_->WriteSecret(root_, "acme", "NOPE", std::move(patch_missing), nullptr)
-                .status()
-                .code(),
-            Code::kNotFound);
+  EXPECT_EQ(
+      vault_->WriteSecret(root_, "acme", "NOPE", std::move(patch_missing), nullptr).status().code(),
+      Code::kNotFound);
 }
 
 TEST_F(VaultTest, ValueLimitIsInclusive) {
@@ -178,10 +177,8 @@ TEST_F(VaultTest, SwappedCiphertextsFailIntegrityNeverWrongValue) {
     ASSERT_TRUE(txn->Put(b_path, a).ok());
     ASSERT_TRUE(txn->Commit().ok());
   }
-  EXPECT_EQ(vault_->RevealSecret("acme", "A", std::nullopt).status().code(),
-            Code::kIntegrityError);
-  EXPECT_EQ(vault_->RevealSecret("acme", "B", std::nullopt).status().code(),
-            Code::kIntegrityError);
+  EXPECT_EQ(vault_->RevealSecret("acme", "A", std::nullopt).status().code(), Code::kIntegrityError);
+  EXPECT_EQ(vault_->RevealSecret("acme", "B", std::nullopt).status().code(), Code::kIntegrityError);
 }
 
 TEST_F(VaultTest, TokensAuthenticateExpireAndRevoke) {
