@@ -210,15 +210,12 @@ int WriteRevealed(SecretFile& file, const SecretBytes& value, json::object& answ
 
 // Prints the raw bytes; a newline only for a terminal, so a pipe gets the value byte-exactly.
 int RunReveal(const SecretArgs& args, Session& session) {
-  std::optional<SecretFile> file;
-  if (!args.output.empty()) {
-    auto created = SecretFile::Create(args.output);
-    if (!created.ok()) {
-      session.PrintError(created.status().message());
-      return kExitUsage;
-    }
-    file.emplace(std::move(created).value());
+  auto output = SecretFile::CreateIfNamed(args.output);
+  if (!output.ok()) {
+    session.PrintError(output.status().message());
+    return kExitUsage;
   }
+  std::optional<SecretFile> file = std::move(output).value();
   std::string target = KeyPath(args.env, "values", args.key);
   if (args.version_option->count() > 0) {
     target += Query().Add("version", std::to_string(args.version)).ToString();

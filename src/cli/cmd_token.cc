@@ -86,15 +86,12 @@ int PrintToken(std::string_view body, const SecretBytes& token, const json::obje
 }
 
 int RunCreate(const TokenArgs& args, Session& session) {
-  std::optional<SecretFile> file;
-  if (!args.output.empty()) {
-    auto created = SecretFile::Create(args.output);
-    if (!created.ok()) {
-      session.PrintError(created.status().message());
-      return kExitUsage;
-    }
-    file.emplace(std::move(created).value());
+  auto output = SecretFile::CreateIfNamed(args.output);
+  if (!output.ok()) {
+    session.PrintError(output.status().message());
+    return kExitUsage;
   }
+  std::optional<SecretFile> file = std::move(output).value();
 
   auto response = session.Call(MakeJsonRequest("POST", "/api/v1/tokens", CreateBody(args)));
   if (!response) return kExitServer;

@@ -57,4 +57,10 @@ Status SecretFile::Commit(std::string_view bytes) {
   return Status::Ok();
 }
 
+Result<std::optional<SecretFile>> SecretFile::CreateIfNamed(std::string path) {
+  if (path.empty()) return std::optional<SecretFile>();
+  SVAULT_ASSIGN_OR_RETURN(SecretFile file, Create(std::move(path)));
+  return std::optional<SecretFile>(std::move(file));
+}
+
 }  // namespace svault::cli

@@ -9,6 +9,7 @@
 #ifndef SVAULT_CLI_SECRET_FILE_H_
 #define SVAULT_CLI_SECRET_FILE_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,8 @@ class SecretFile {
   // Creates `path` as described above. kBadRequest (with the path and the system's reason) when
   // it exists or cannot be created.
   static Result<SecretFile> Create(std::string path);
+  // Create(path) when a path is given, nothing when `path` is empty (-o left out).
+  static Result<std::optional<SecretFile>> CreateIfNamed(std::string path);
 
   SecretFile(SecretFile&& other) noexcept;
   SecretFile& operator=(SecretFile&&) = delete;
