@@ -5,8 +5,26 @@
 #include <algorithm>
 #include <charconv>
 
+#include "common/encoding.h"
+
 namespace svault::api {
 namespace json = boost::json;
+
+namespace {
+
+// A client's field or parameter name as echoed in a problem: at most 64 bytes, cut before a
+// UTF-8 continuation byte so that a name that was valid UTF-8 stays so in the JSON error body.
+std::string ShownName(std::string_view name) {
+  constexpr size_t kMaxShownBytes = 64;
+  // A query name arrives as raw bytes; the error body must stay valid JSON (UTF-8).
+  if (!IsValidUtf8(name)) return "(name is not UTF-8)";
+  if (name.size() <= kMaxShownBytes) return std::string(name);
+  size_t end = kMaxShownBytes;
+  while (end > 0 && (static_cast<unsigned char>(name[end]) & 0xC0) == 0x80) --end;
+  return std::string(name.substr(0, end));
+}
+
+}  // namespace
 
 Result<json::object> ParseJsonObject(std::string_view body) {
   if (body.empty()) return BadRequest("request body is empty");
@@ -23,8 +41,7 @@ FieldReader::FieldReader(const json::object& object,
   for (const auto& [name, unused] : object) {
     if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
       // Field names are echoed; they are the client's own structure, never a value.
-      std::string shown(name.substr(0, 64));
-      Fail("/" + shown, "unknown field");
+      Fail("/" + ShownName(name), "unknown field");
     }
   }
 }
@@ -120,7 +137,7 @@ QueryReader::QueryReader(std::string_view query, std::initializer_list<std::stri
     const size_t eq = pair.find('=');
     std::string name(pair.substr(0, eq));
     std::string value(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
-    const std::string field = "?" + name.substr(0, 64);
+    const std::string field = "?" + ShownName(name);
     if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
       Fail(field, "unknown query parameter");
     } else if (!params_.emplace(name, std::move(value)).second) {

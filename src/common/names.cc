@@ -106,7 +106,8 @@ std::optional<int64_t> ParseTtlSeconds(std::string_view ttl) {
     if (n > std::numeric_limits<int64_t>::max() / 10 / 86400) return std::nullopt;
     n = n * 10 + (c - '0');
   }
-  if (n <= 0) return std::nullopt;
+  // The digit bound keeps n itself in range, not n * unit: up to 106751991167309d passes it.
+  if (n <= 0 || n > std::numeric_limits<int64_t>::max() / unit) return std::nullopt;
   return n * unit;
 }
 

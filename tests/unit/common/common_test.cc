@@ -73,6 +73,14 @@ TEST(NamesTest, Ttl) {
   }
 }
 
+// Found by review, pinned by fuzz/fuzz_names.cc: the digit bound alone let n * 86400 overflow.
+TEST(NamesTest, TtlDaysNearInt64MaxAreRefusedNotOverflowed) {
+  EXPECT_EQ(ParseTtlSeconds("106751991167300d"), int64_t{106751991167300} * 86400);
+  for (const char* big : {"106751991167301d", "106751991167309d"}) {
+    EXPECT_FALSE(ParseTtlSeconds(big).has_value()) << big;
+  }
+}
+
 TEST(EncodingTest, Base64AndHex) {
   const std::string bytes("\0\xff\x10z", 4);
   EXPECT_EQ(Base64Decode(Base64Encode(bytes)).value(), bytes);
