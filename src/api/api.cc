@@ -1,12 +1,14 @@
 #include "api/api.h"
 
 #include <array>
+#include <cctype>
 #include <optional>
 
 #include "api/errors.h"
 #include "api/handlers.h"
 #include "api/request_parsing.h"
 #include "common/log.h"
+#include "common/names.h"
 
 namespace svault::api {
 namespace {
@@ -57,6 +59,7 @@ constexpr std::array kRoutes = {
           RevokeToken},
     Route{"GET", "audit", "audit.read", Scope::kGlobal, Capability::kAudit, ReadAudit},
     Route{"POST", "audit/verify", "audit.verify", Scope::kGlobal, Capability::kAudit, VerifyAudit},
+    Route{"GET", "audit/head", "audit.head", Scope::kGlobal, Capability::kAudit, ReadAuditHead},
 };
 
 constexpr std::string_view kApiPrefix = "/api/v1/";
@@ -106,10 +109,14 @@ const Route* FindRoute(const HttpRequest& request, PathParams& params) {
   return nullptr;
 }
 
-// The bearer token of the Authorization header, or "" when there is none.
+// The bearer token of the Authorization header, or "" when there is none. The scheme name is
+// case-insensitive (RFC 9110 §11.1).
 std::string_view BearerToken(std::string_view header) {
-  constexpr std::string_view kBearer = "Bearer ";
-  if (!header.starts_with(kBearer)) return {};
+  constexpr std::string_view kBearer = "bearer ";
+  if (header.size() < kBearer.size()) return {};
+  for (size_t i = 0; i < kBearer.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(header[i])) != kBearer[i]) return {};
+  }
   return header.substr(kBearer.size());
 }
 
@@ -132,7 +139,7 @@ class AuditScope {
     entry_.token_id = p.token_id;
     entry_.role = std::string(vault::RoleName(p.role));
   }
-  void SetTarget(const PathParams& params, const HttpRequest& request);
+  void SetTarget(const Route* route, const PathParams& params, const HttpRequest& request);
 
   // Writes the request record; kUnavailable when it cannot be made durable.
   Status Begin() {
@@ -141,9 +148,11 @@ class AuditScope {
   }
   // Writes the outcome record with the keys actually used.
   Status Finish(const HttpResponse& response, std::string_view outcome,
-                std::vector<vault::AuditKey> used, std::optional<std::string> environment) {
+                std::vector<vault::AuditKey> used, std::optional<std::string> environment,
+                std::optional<std::string> target) {
     entry_.phase = "response";
     if (environment) entry_.environment = std::move(environment);
+    if (target) entry_.target = std::move(target);
     entry_.status = response.status;
     entry_.outcome = std::string(outcome);
     entry_.keys = std::move(used);
@@ -157,8 +166,28 @@ class AuditScope {
   vault::AuditEntry entry_;
 };
 
-void AuditScope::SetTarget(const PathParams& params, const HttpRequest& request) {
+// The environment id a create request names in its body, when it is a valid id.
+std::optional<std::string> EnvironmentNamedInBody(const HttpRequest& request) {
+  Result<boost::json::object> body = ParseJsonObject(request.body);
+  if (!body.ok()) return std::nullopt;
+  const boost::json::value* id = body->if_contains("id");
+  if (id == nullptr || !id->is_string() || !IsValidEnvironmentId(id->as_string())) {
+    return std::nullopt;
+  }
+  return std::string(id->as_string());
+}
+
+void AuditScope::SetTarget(const Route* route, const PathParams& params,
+                           const HttpRequest& request) {
   if (!params.env.empty()) entry_.environment = params.env.substr(0, 64);
+  // As requested, before anything runs: the environment a create names, the token a revoke
+  // names (never a token pasted in its place).
+  if (route != nullptr && route->handler == CreateEnvironment) {
+    entry_.environment = EnvironmentNamedInBody(request);
+  }
+  if (!params.id.empty()) {
+    entry_.target = params.id.starts_with("svt_") ? "[redacted]" : params.id.substr(0, 64);
+  }
   if (params.key.empty()) return;
   // The key as requested (bounded, so a junk path cannot bloat the trail), version if pinned.
   vault::AuditKey key{params.key.substr(0, 300), std::nullopt};
@@ -220,6 +249,7 @@ struct Outcome {
   HttpResponse response;
   std::vector<vault::AuditKey> used;
   std::optional<std::string> environment;
+  std::optional<std::string> target;
 };
 
 // Steps 3 and 4 of the check order: capability and scope, then the handler (validation,
@@ -229,22 +259,25 @@ Outcome Execute(vault::Vault& vault, const Route& route, const vault::Principal&
   Outcome out;
   out.status = CheckAccess(vault, route, principal, params);
   if (!out.status.ok()) return out;
-  RequestContext ctx{vault, request, principal, params.env, params.key, params.id, {}, {}};
+  RequestContext ctx{vault, request, principal, params.env, params.key, params.id, {}, {}, {}};
   Result<HttpResponse> handled = route.handler(ctx);
   out.status = handled.status();
   if (handled.ok()) out.response = std::move(handled).value();
   out.used = std::move(ctx.used);
   out.environment = std::move(ctx.audit_environment);
+  out.target = std::move(ctx.audit_target);
   return out;
 }
 
 void LogRequest(const HttpRequest& request, const Outcome& outcome) {
   const std::string status = std::to_string(outcome.response.status);
+  // A token pasted where an id belongs (DELETE /tokens/svt_…) must not reach the log.
+  const bool has_token = request.path.find("svt_") != std::string::npos;
   const LogLevel level = outcome.response.status >= 500 ? LogLevel::kWarn : LogLevel::kDebug;
   Log(level, "request",
       {{"request_id", request.request_id},
        {"method", request.method},
-       {"path", request.path},
+       {"path", has_token ? "[redacted]" : request.path},
        {"status", status},
        {"error", outcome.status.ok() ? "" : CodeName(outcome.status.code())}});
 }
@@ -262,7 +295,7 @@ HttpResponse Api::Handle(const HttpRequest& request) {
   PathParams params;
   const Route* route = FindRoute(request, params);
   AuditScope audit(vault_, request, route ? route->action : "unknown");
-  audit.SetTarget(params, request);
+  audit.SetTarget(route, params, request);
 
   // 2. Token. The request record is durable before anything executes, 401s included.
   Result<vault::Principal> principal = vault_.Authenticate(BearerToken(request.authorization));
@@ -277,8 +310,9 @@ HttpResponse Api::Handle(const HttpRequest& request) {
   LogRequest(request, outcome);
 
   // The outcome record; if it cannot be written the answer is withheld (fail closed).
-  Status finished = audit.Finish(outcome.response, OutcomeOf(outcome.status),
-                                 std::move(outcome.used), std::move(outcome.environment));
+  Status finished =
+      audit.Finish(outcome.response, OutcomeOf(outcome.status), std::move(outcome.used),
+                   std::move(outcome.environment), std::move(outcome.target));
   if (!finished.ok()) return ErrorResponse(finished, request.request_id);
   return std::move(outcome.response);
 }

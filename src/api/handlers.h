@@ -24,6 +24,8 @@ struct RequestContext {
   std::vector<vault::AuditKey> used;
   // The environment the outcome record names when the path has none (e.g. env.create).
   std::optional<std::string> audit_environment;
+  // The token id the outcome record names (token.create).
+  std::optional<std::string> audit_target;
 };
 
 using HandlerFn = Result<HttpResponse> (*)(RequestContext&);
@@ -56,6 +58,7 @@ Result<HttpResponse> RevokeToken(RequestContext& ctx);
 // Audit.
 Result<HttpResponse> ReadAudit(RequestContext& ctx);
 Result<HttpResponse> VerifyAudit(RequestContext& ctx);
+Result<HttpResponse> ReadAuditHead(RequestContext& ctx);
 
 // JSON views of domain records (never a value, never a token hash).
 boost::json::object EnvJson(const vault::EnvRecord& env);

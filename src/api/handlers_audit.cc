@@ -46,6 +46,14 @@ Result<HttpResponse> ReadAudit(RequestContext& ctx) {
   return JsonResponse(200, body);
 }
 
+Result<HttpResponse> ReadAuditHead(RequestContext& ctx) {
+  SVAULT_RETURN_IF_ERROR(QueryReader(ctx.request.query, {}).Finish());
+  vault::AuditLog* log = ctx.vault.audit_log();
+  if (log == nullptr) return Status(Code::kSealed, "vault is sealed");
+  const vault::AuditLog::Head head = log->head();
+  return JsonResponse(200, json::object{{"seq", head.seq}, {"hmac", head.hmac}});
+}
+
 Result<HttpResponse> VerifyAudit(RequestContext& ctx) {
   QueryReader query(ctx.request.query, {"prev", "seq"});
   std::optional<std::string> prev = query.Get("prev");

@@ -55,6 +55,7 @@ Result<HttpResponse> CreateToken(RequestContext& ctx) {
   SVAULT_ASSIGN_OR_RETURN(vault::TokenSpec spec, ReadTokenSpec(body));
   SVAULT_ASSIGN_OR_RETURN(vault::NewToken token, ctx.vault.CreateToken(ctx.principal, spec));
 
+  ctx.audit_target = token.metadata.token_id;
   json::object out = TokenJson(token.metadata);
   out["token"] = token.token.Reveal();
   return JsonResponse(201, out, /*no_store=*/true);

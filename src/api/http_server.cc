@@ -306,6 +306,8 @@ awaitable<bool> Session<Stream>::ServeOne() {
   idle_ = false;
   if (IsMalformed(ec)) co_return co_await RejectMalformed();
   if (ec) co_return false;
+  // Two credentials in one request: which one counts would depend on who reads it. Refuse.
+  if (parser.get().count(http::field::authorization) > 1) co_return co_await RejectMalformed();
 
   HttpRequest request = FromHeader(parser.get(), client_);
   bool head = parser.get().method() == http::verb::head;

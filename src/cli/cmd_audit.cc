@@ -1,10 +1,12 @@
 // svault audit tail|verify: reading the audit chain and checking it with the vault's chain key.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <charconv>
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <optional>
 
@@ -27,6 +29,7 @@ struct AuditArgs {
   uint64_t after = 0;
   size_t limit = 0;  // 0 = no limit
   bool follow = false;
+  bool partial = false;  // verify an excerpt: skip the start and end checks
   std::vector<std::string> files;
 };
 
@@ -202,35 +205,100 @@ void Advance(ChainState& state, const json::object& report) {
   if (const auto seq = AsSeq(report.if_contains("last_seq"))) state.seq = seq;
 }
 
-// Sends the files in order, each continuing the chain state of the answer before; exit 3 when
-// any file has a break, or a torn tail anywhere but at the end of the last file.
+// The vault's chain head (newest seq) before any file is read, so that records cut from the end
+// of the files are noticed. nullopt after printing the error.
+std::optional<uint64_t> FetchHeadSeq(Session& session) {
+  auto response = session.Call(MakeRequest("GET", "/api/v1/audit/head"));
+  if (!response) return std::nullopt;
+  auto head = session.ParseObject(*response);
+  if (!head) return std::nullopt;
+  std::optional<uint64_t> seq = AsSeq(head->if_contains("seq"));
+  if (!seq) session.PrintError("the server's audit head has no seq");
+  return seq;
+}
+
+// Verifies one file against the chain state; nullopt on a server error (already printed).
+std::optional<json::object> VerifyOne(const std::string& file, const ChainState& state,
+                                      Session& session, int& exit_code) {
+  auto content = ReadFileBytes(file, kMaxAuditFileBytes);
+  if (!content.ok()) {
+    session.PrintError(content.status().message());
+    exit_code = kExitUsage;
+    return std::nullopt;
+  }
+  Request request = MakeRequest("POST", VerifyTarget(state));
+  request.content_type = "text/plain";
+  request.body = std::move(content).value();
+  exit_code = kExitServer;
+  auto response = session.Call(request);
+  if (!response) return std::nullopt;
+  return session.ParseObject(*response);
+}
+
+// The files to verify: each argument that is a directory stands for its audit-*.jsonl files in
+// name order. Listed only after the head is fetched, so every record up to the head is in them.
+std::vector<std::string> ExpandAuditPaths(const std::vector<std::string>& paths) {
+  std::vector<std::string> files;
+  for (const std::string& path : paths) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(path, ec)) {
+      files.push_back(path);
+      continue;
+    }
+    std::vector<std::string> found;
+    for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (name.starts_with("audit-") && name.ends_with(".jsonl")) {
+        found.push_back(entry.path().string());
+      }
+    }
+    std::sort(found.begin(), found.end());
+    files.insert(files.end(), found.begin(), found.end());
+  }
+  return files;
+}
+
+// Sends the files in order, each continuing the chain state of the answer before. Unless
+// --partial, the first file must start the chain (seq 1) and the last must reach the head the
+// vault had before verification began. Exit 3 on a break, a mid-chain torn tail, or a missing
+// start or end.
 int RunVerify(const AuditArgs& args, Session& session) {
   ChainState state;
+  std::optional<uint64_t> head;
+  if (!args.partial) {
+    state.prev = std::string(64, '0');  // the chain's very start
+    state.seq = 0;
+    head = FetchHeadSeq(session);
+    if (!head) return kExitServer;
+  }
+
+  const std::vector<std::string> files = ExpandAuditPaths(args.files);
   bool problems = false;
   json::array reports;
-  for (size_t i = 0; i < args.files.size(); ++i) {
-    const std::string& file = args.files[i];
-    auto content = ReadFileBytes(file, kMaxAuditFileBytes);
-    if (!content.ok()) {
-      session.PrintError(content.status().message());
-      return kExitUsage;
-    }
-    Request request = MakeRequest("POST", VerifyTarget(state));
-    request.content_type = "text/plain";
-    request.body = std::move(content).value();
-
-    auto response = session.Call(request);
-    if (!response) return kExitServer;
-    auto report = session.ParseObject(*response);
-    if (!report) return kExitServer;
-
-    problems = HasProblem(*report, i + 1 == args.files.size()) || problems;
+  for (size_t i = 0; i < files.size(); ++i) {
+    int exit_code = kExitOk;
+    std::optional<json::object> report = VerifyOne(files[i], state, session, exit_code);
+    if (!report) return exit_code;
+    problems = HasProblem(*report, i + 1 == files.size()) || problems;
     Advance(state, *report);
     if (session.json()) {
-      report->emplace("file", file);
+      report->emplace("file", files[i]);
       reports.push_back(std::move(*report));
     } else {
-      session.out() << DescribeReport(file, *report);
+      session.out() << DescribeReport(files[i], *report);
+    }
+  }
+
+  const uint64_t reached = state.seq.value_or(0);
+  if (head && reached < *head) {
+    problems = true;
+    if (session.json()) {
+      reports.push_back(json::object{
+          {"problem", "records missing at the end"}, {"last_seq", reached}, {"head_seq", *head}});
+    } else {
+      session.out() << "the files end at seq " << reached << " but the vault's chain had reached "
+                    << *head << " before verification began: newer records are missing "
+                    << "(--partial verifies an excerpt)\n";
     }
   }
   if (session.json()) session.PrintItems(reports);
@@ -257,9 +325,15 @@ void AddAuditCommand(CLI::App& root, Action& action) {
   CLI::App* verify = audit->add_subcommand(
       "verify",
       "verify audit files, in order, as one chain (exit 3 on a break or a mid-chain torn tail)");
-  verify->add_option("files", args->files, "audit files, oldest first")
+  verify
+      ->add_option("files", args->files,
+                   "audit files, oldest first, or a directory of them (read after the vault's "
+                   "head is fetched, so new records cannot slip between)")
       ->required()
-      ->check(CLI::ExistingFile);
+      ->check(CLI::ExistingPath);
+  verify->add_flag("--partial", args->partial,
+                   "the files are an excerpt: do not require the chain's first record or the "
+                   "vault's newest one");
   verify->callback(
       [&action, args] { action = [args](Session& session) { return RunVerify(*args, session); }; });
 }

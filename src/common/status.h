@@ -79,9 +79,8 @@ template <typename T>
 class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
-  Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
-    if (std::get<Status>(v_).ok()) v_ = Status(Code::kInternal, "ok status without a value");
-  }
+  Result(Status status)  // NOLINT(google-explicit-constructor)
+      : v_(std::in_place_type<Status>, NotOk(std::move(status))) {}
 
   bool ok() const { return std::holds_alternative<T>(v_); }
   const Status& status() const {
@@ -99,6 +98,12 @@ class [[nodiscard]] Result {
   const T& operator*() const& { return value(); }
 
  private:
+  // An OK status carries no value: that is a bug in the caller, reported as an internal error.
+  static Status NotOk(Status status) {
+    if (status.ok()) return Status(Code::kInternal, "ok status without a value");
+    return status;
+  }
+
   std::variant<T, Status> v_;
 };
 

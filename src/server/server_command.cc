@@ -35,6 +35,7 @@ void HardenProcess() {
   ::setrlimit(RLIMIT_CORE, &no_core);
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   ::signal(SIGPIPE, SIG_IGN);
+  ::signal(SIGXFSZ, SIG_IGN);  // a file-size limit fails the write (503), not the process
 }
 
 std::string DefaultNodeName() {
@@ -99,6 +100,8 @@ Result<ServerConfig> LoadConfig(const Flags& flags) {
     SVAULT_RETURN_IF_ERROR(ConfigSetters().at(name)(config, value));
   }
   if (config.node.empty()) config.node = DefaultNodeName();
+  SVAULT_RETURN_IF_ERROR(Validate(config));
+  // Only a configuration that holds gets a dev directory, so a failed start leaves nothing.
   if (config.dev && config.data_dir.empty()) {
     char tmpl[] = "/tmp/svault-dev-XXXXXX";
     if (::mkdtemp(tmpl) == nullptr) return Unavailable("cannot create a dev data directory");
@@ -107,7 +110,6 @@ Result<ServerConfig> LoadConfig(const Flags& flags) {
   if (config.dev && config.unseal_key_file.empty()) {
     config.unseal_key_file = config.data_dir + "/unseal.key";
   }
-  SVAULT_RETURN_IF_ERROR(Validate(config));
   return config;
 }
 

@@ -177,6 +177,7 @@ std::string SignedText(const AuditEntry& entry, uint64_t seq, const std::string&
   record["role"] = OptionalString(entry.role);
   record["environment"] = OptionalString(entry.environment);
   record["keys"] = KeysJson(entry.keys);
+  record["target"] = OptionalString(entry.target);
   record["client"] = ValidUtf8(entry.client);
   if (entry.phase == "response") record["status"] = entry.status;
   if (entry.phase != "request") record["outcome"] = ValidUtf8(entry.outcome);
@@ -510,6 +511,11 @@ Result<std::vector<std::string>> AuditLog::Read(
 uint64_t AuditLog::last_seq() const {
   std::lock_guard<std::mutex> lock(state_->mu);
   return state_->last_seq;
+}
+
+AuditLog::Head AuditLog::head() const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return Head{state_->last_seq, state_->last_hmac};
 }
 
 AuditVerifyReport VerifyAuditFile(const crypto::GuardedKey& chain_key, std::string_view content,

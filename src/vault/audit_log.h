@@ -6,7 +6,8 @@
 // is one JSON object ending in "\n":
 //   {"seq":7,"time":"2026-12-04T15:45:31.123Z","node":"n1","request_id":"req_..",
 //    "phase":"request","action":"secret.reveal","token_id":"tok_..","role":"security",
-//    "environment":"acme","keys":[{"key":"A","version":null}],"client":"127.0.0.1:5000",
+//    "environment":"acme","keys":[{"key":"A","version":null}],"target":null,
+//    "client":"127.0.0.1:5000",
 //    "status":200,"outcome":"ok","prev":"<64 hex>","hmac":"<64 hex>"}
 // `status` and `outcome` appear on phase "response" only; phase "event" (a vault lifecycle step
 // such as init or unseal, with no request before it) carries `outcome`; `token_id`, `role`,
@@ -47,6 +48,9 @@ struct AuditEntry {
   std::optional<std::string> role;
   std::optional<std::string> environment;
   std::vector<AuditKey> keys;
+  // What a non-secret operation acted on, where it is not an environment or a key: the id of
+  // the token created or revoked. Never a token.
+  std::optional<std::string> target;
   std::string client;
   int status = 0;       // response phase only
   std::string outcome;  // response and event phases: "ok" or an error code name
@@ -86,6 +90,14 @@ class AuditLog {
   // True when Open() cut a torn tail (the server logs it).
   bool torn_tail_cut() const { return torn_tail_cut_; }
   uint64_t last_seq() const;
+
+  // The newest durable record: its seq and hmac (0 and 64 zeros before the first). An auditor
+  // compares it with the files it verifies, so records cut from the end are noticed.
+  struct Head {
+    uint64_t seq = 0;
+    std::string hmac;
+  };
+  Head head() const;
 
  private:
   AuditLog() = default;

@@ -23,8 +23,8 @@ bool LooksLikeToken(std::string_view token) {
   return true;
 }
 
-bool IsPermanentAdmin(const Principal& p) {
-  return p.role == Role::kAdmin && !p.expires_at_ms.has_value();
+bool IsLiveAdmin(const Principal& p, int64_t now_ms) {
+  return p.role == Role::kAdmin && (!p.expires_at_ms || *p.expires_at_ms > now_ms);
 }
 
 }  // namespace
@@ -138,15 +138,16 @@ Status Vault::RevokeToken(std::string_view token_id) {
   std::string hash;
   SVAULT_ASSIGN_OR_RETURN(Principal target, DecodeToken(*record, &hash));
 
-  if (IsPermanentAdmin(target)) {
-    // Refuse to lock everyone out: another admin token without expiry must remain.
+  const int64_t now = clock_.NowMillis();
+  if (IsLiveAdmin(target, now)) {
+    // Refuse to lock everyone out: another admin token that has not expired must remain.
     SVAULT_ASSIGN_OR_RETURN(auto all, txn->Scan(paths::TokenById(""), "", SIZE_MAX >> 1));
-    size_t permanent_admins = 0;
+    size_t other_admins = 0;
     for (const storage::Entry& e : all) {
       SVAULT_ASSIGN_OR_RETURN(Principal p, DecodeToken(e.value, nullptr));
-      permanent_admins += IsPermanentAdmin(p) ? 1 : 0;
+      other_admins += IsLiveAdmin(p, now) && p.token_id != target.token_id ? 1 : 0;
     }
-    if (permanent_admins <= 1) return Conflict("refusing to revoke the last admin token");
+    if (other_admins == 0) return Conflict("refusing to revoke the last admin token");
   }
   SVAULT_RETURN_IF_ERROR(txn->Delete(paths::TokenByHash(hash)));
   SVAULT_RETURN_IF_ERROR(txn->Delete(paths::TokenById(token_id)));

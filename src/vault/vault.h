@@ -109,7 +109,8 @@ class Vault {
 
   Result<NewToken> CreateToken(const Principal& creator, const TokenSpec& spec);
   Result<Page<Principal>> ListTokens(std::string_view cursor, size_t limit);
-  // kNotFound for an unknown id; kConflict when it is the last admin token without expiry.
+  // kNotFound for an unknown id; kConflict when it is the last admin token that has not
+  // expired (the root token can go once another admin token exists; that one expires).
   Status RevokeToken(std::string_view token_id);
 
   // ---- Environments -----------------------------------------------------------------------

@@ -58,9 +58,23 @@ class CliAuditTest : public ::testing::Test {
     }
   }
 
+  // Verifies the copies as an excerpt (--partial): the live chain has moved on since they were
+  // taken, so only what lies inside them is checked.
   CliResult Verify() {
-    std::vector<std::string> args = {"audit", "verify"};
+    std::vector<std::string> args = {"audit", "verify", "--partial"};
     args.insert(args.end(), copies_.begin(), copies_.end());
+    return RunCli(args, "", env_);
+  }
+  // The audit files as they are now, oldest first.
+  std::vector<std::string> LiveFiles() {
+    std::vector<std::string> files = FilesUnder(vault_->dir() + "/audit");
+    std::sort(files.begin(), files.end());
+    return files;
+  }
+  // Verifies files as the whole chain: from seq 1 up to the vault's head.
+  CliResult VerifyLive(std::vector<std::string> files) {
+    std::vector<std::string> args = {"audit", "verify"};
+    args.insert(args.end(), files.begin(), files.end());
     return RunCli(args, "", env_);
   }
 
@@ -71,8 +85,37 @@ class CliAuditTest : public ::testing::Test {
 };
 
 TEST_F(CliAuditTest, IntactChainAcrossRotatedFilesVerifies) {
-  CliResult r = Verify();
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  CliResult excerpt = Verify();
+  EXPECT_EQ(excerpt.exit_code, 0) << excerpt.out << excerpt.err;
+  // The directory form lists the files after fetching the head, so nothing slips between.
+  CliResult whole = VerifyLive({vault_->dir() + "/audit"});
+  EXPECT_EQ(whole.exit_code, 0) << whole.out << whole.err;
+}
+
+TEST_F(CliAuditTest, RecordsCutFromTheEndAreFound) {
+  // The newest file goes, and the one before loses its last record, as an attacker trimming
+  // the trail would do. What is left is a valid chain from seq 1: only the head tells.
+  std::vector<std::string> files = LiveFiles();
+  ASSERT_GE(files.size(), 2u);
+  files.pop_back();
+  std::vector<std::string> lines = Lines(ReadFile(files.back()));
+  ASSERT_GE(lines.size(), 2u);
+  lines.pop_back();
+  files.back() = vault_->dir() + "/trimmed.jsonl";
+  WriteLines(files.back(), lines);
+  CliResult r = VerifyLive(files);
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.out.find("newer records are missing"), std::string::npos) << r.out;
+}
+
+TEST_F(CliAuditTest, RecordsCutFromTheStartAreFound) {
+  const std::vector<std::string> live = LiveFiles();
+  std::vector<std::string> without_first(live.begin() + 1, live.end());
+  CliResult r = VerifyLive(without_first);
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  std::vector<std::string> args = {"audit", "verify", "--partial"};
+  args.insert(args.end(), without_first.begin(), without_first.end());
+  EXPECT_EQ(RunCli(args, "", env_).exit_code, 0) << "an excerpt may start anywhere";
 }
 
 TEST_F(CliAuditTest, EditedRecordIsFound) {
@@ -135,10 +178,8 @@ TEST_F(CliAuditTest, TornTailIsCutAtRestartAndTheChainContinues) {
   EXPECT_NE(restarted.LogText().find("torn"), std::string::npos) << restarted.LogText();
   ASSERT_EQ(restarted.Request("GET", "/api/v1/environments/acme", restarted.root_token()).status,
             200);
-  std::vector<std::string> files = FilesUnder(dir + "/audit");
-  std::sort(files.begin(), files.end());
-  std::vector<std::string> args = {"audit", "verify"};
-  args.insert(args.end(), files.begin(), files.end());
+  // The whole chain, up to the head.
+  std::vector<std::string> args = {"audit", "verify", dir + "/audit"};
   auto env = env_;
   env["SVAULT_ADDR"] = "http://127.0.0.1:" + std::to_string(restarted.port());
   CliResult r = RunCli(args, "", env);

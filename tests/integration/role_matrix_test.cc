@@ -329,12 +329,26 @@ TEST_F(RoleMatrixTest, TokenCreationValidatesScope) {
   EXPECT_EQ(ok.headers["cache-control"], "no-store");
 }
 
-TEST_F(RoleMatrixTest, RootTokenCannotBeRevokedWhileLastPermanentAdmin) {
+TEST_F(RoleMatrixTest, RootTokenCannotBeRevokedWhileTheLastAdmin) {
   Response self = vault_->Request("GET", "/api/v1/tokens/self", tokens_[kAdmin]);
   const std::string id(self.Json().at("id").as_string());
   Response r = vault_->Request("DELETE", "/api/v1/tokens/" + id, tokens_[kAdmin]);
   EXPECT_EQ(r.status, 409);
   EXPECT_EQ(vault_->Request("GET", "/api/v1/tokens/self", tokens_[kAdmin]).status, 200);
+}
+
+TEST_F(RoleMatrixTest, AuthorizationSchemeIsCaseInsensitiveAndSingle) {
+  const std::string token = tokens_[kSecurity];
+  const std::string get = "GET /api/v1/tokens/self HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
+  EXPECT_NE(vault_->Raw(get + "Authorization: bearer " + token + "\r\n\r\n").find(" 200 "),
+            std::string::npos);
+  EXPECT_NE(vault_->Raw(get + "Authorization: BEARER " + token + "\r\n\r\n").find(" 200 "),
+            std::string::npos);
+  const std::string twice = get + "Authorization: Bearer " + token + "\r\nAuthorization: Bearer " +
+                            tokens_[kAdmin] + "\r\n\r\n";
+  EXPECT_NE(vault_->Raw(twice).find(" 400 "), std::string::npos);
+  EXPECT_NE(vault_->Raw(get + "Authorization: Basic " + token + "\r\n\r\n").find(" 401 "),
+            std::string::npos);
 }
 
 TEST_F(RoleMatrixTest, AnyTokenMayRevokeItself) {

@@ -255,6 +255,41 @@ TEST(SecurityTest, InitAndUnsealAreInTheChain) {
   std::filesystem::remove(dir + ".log");
 }
 
+TEST(SecurityTest, ManagementRecordsNameWhatTheyActedOn) {
+  VaultProcess vault;
+  const std::string& root = vault.root_token();
+  ASSERT_EQ(vault.Request("POST", "/api/v1/environments", root, R"({"id":"acme"})").status, 201);
+  Response made = vault.Request("POST", "/api/v1/tokens", root,
+                                R"({"role":"developer","environments":["acme"]})");
+  const std::string id(made.Json().at("id").as_string());
+  const std::string token(made.Json().at("token").as_string());
+  ASSERT_EQ(vault.Request("DELETE", "/api/v1/tokens/" + id, root).status, 204);
+  // A token pasted where the id belongs is refused and never recorded.
+  EXPECT_EQ(vault.Request("DELETE", "/api/v1/tokens/" + root, root).status, 404);
+
+  bool env_request = false, created = false, revoked = false, redacted = false;
+  for (const json::object& r : AuditRecords(vault)) {
+    const std::string text = json::serialize(r);
+    EXPECT_FALSE(Contains(text, token));
+    EXPECT_FALSE(Contains(text, root));
+    const std::string action(r.at("action").as_string());
+    const std::string phase(r.at("phase").as_string());
+    const json::value& target = r.at("target");
+    if (action == "env.create" && phase == "request") {
+      env_request = r.at("environment").as_string() == "acme";
+    }
+    if (action == "token.create" && phase == "response") created = target.as_string() == id;
+    if (action == "token.revoke" && phase == "request" && target.as_string() == id) revoked = true;
+    if (action == "token.revoke" && target.is_string() && target.as_string() == "[redacted]") {
+      redacted = true;
+    }
+  }
+  EXPECT_TRUE(env_request);
+  EXPECT_TRUE(created);
+  EXPECT_TRUE(revoked);
+  EXPECT_TRUE(redacted);
+}
+
 TEST(SecurityTest, AuditorsSeeOnlyTheirEnvironments) {
   VaultProcess vault;
   const std::string& root = vault.root_token();
@@ -282,7 +317,7 @@ TEST(SecurityTest, AuditorsSeeOnlyTheirEnvironments) {
     EXPECT_TRUE(env.is_null() || env.as_string() == "acme") << json::serialize(item);
     acme += (!env.is_null() && env.as_string() == "acme") ? 1 : 0;
   }
-  EXPECT_EQ(acme, 3u);  // the create's outcome, and the put's request and outcome
+  EXPECT_EQ(acme, 4u);  // the create and the put, a request and an outcome record each
 }
 
 TEST(SecurityTest, AuditFileThatCannotGrowFailsClosed) {

@@ -156,7 +156,8 @@ TEST_F(AuditLogTest, FirstRecordsChainFromZeroWithFieldsInOrder) {
                      "\"request_id\":\"req_1\",\"phase\":\"request\",\"action\":\"secret.reveal\","
                      "\"token_id\":\"tok_0123\",\"role\":\"security\",\"environment\":\"acme\","
                      "\"keys\":[{\"key\":\"DB_PASSWORD\",\"version\":null},"
-                     "{\"key\":\"API_KEY\",\"version\":3}],\"client\":\"127.0.0.1:5000\","
+                     "{\"key\":\"API_KEY\",\"version\":3}],\"target\":null,"
+                     "\"client\":\"127.0.0.1:5000\","
                      "\"prev\":\"" +
                          kZeroMac + "\",\"hmac\":\"",
                      0),
@@ -571,8 +572,8 @@ TEST_F(AuditLogTest, RecordsHoldOnlyTheEntryFields) {
   MustAppend(*log, anonymous);
 
   const std::set<std::string> request_fields = {
-      "seq",  "time",        "node", "request_id", "phase", "action", "token_id",
-      "role", "environment", "keys", "client",     "prev",  "hmac"};
+      "seq",  "time",        "node", "request_id", "phase",  "action", "token_id",
+      "role", "environment", "keys", "target",     "client", "prev",   "hmac"};
   std::set<std::string> response_fields = request_fields;
   response_fields.insert({"status", "outcome"});
   const std::set<std::string> inputs = {"n1",

@@ -81,7 +81,7 @@ TEST(CmdAuditVerify, ChainsFilesInOrder) {
                       "last_hmac":"ab12","last_seq":2})");
   cli.Answer(200, R"({"ok":true,"records":1,"torn_tail":false,"break":null,
                       "last_hmac":"cd34","last_seq":3})");
-  EXPECT_EQ(cli.Run({"audit", "verify", first, second}), kExitOk);
+  EXPECT_EQ(cli.Run({"audit", "verify", "--partial", first, second}), kExitOk);
   ASSERT_EQ(cli.transport.sent.size(), 2u);
   EXPECT_EQ(cli.transport.sent[0].method, "POST");
   EXPECT_EQ(cli.transport.sent[0].target, "/api/v1/audit/verify");
@@ -101,12 +101,12 @@ TEST(CmdAuditVerify, TornTailOfTheLastFileIsACrashNotAProblem) {
                       "last_hmac":"ab12","last_seq":2})");
   cli.Answer(200, R"({"ok":true,"records":1,"torn_tail":true,"break":null,
                       "last_hmac":"cd","last_seq":3})");
-  EXPECT_EQ(cli.Run({"audit", "verify", first, second}), kExitOk);
+  EXPECT_EQ(cli.Run({"audit", "verify", "--partial", first, second}), kExitOk);
   cli.Answer(200, R"({"ok":true,"records":2,"torn_tail":true,"break":null,
                       "last_hmac":"ab12","last_seq":2})");
   cli.Answer(200, R"({"ok":true,"records":1,"torn_tail":false,"break":null,
                       "last_hmac":"cd","last_seq":3})");
-  EXPECT_EQ(cli.Run({"audit", "verify", first, second}), kExitProblems);
+  EXPECT_EQ(cli.Run({"audit", "verify", "--partial", first, second}), kExitProblems);
 }
 
 TEST(CmdAuditVerify, BreakAndTornTailAreProblems) {
@@ -119,7 +119,7 @@ TEST(CmdAuditVerify, BreakAndTornTailAreProblems) {
                       "last_hmac":"ee","last_seq":8})");
   cli.Answer(200, R"({"ok":true,"records":3,"torn_tail":true,"break":null,
                       "last_hmac":"ff","last_seq":11})");
-  EXPECT_EQ(cli.Run({"audit", "verify", first, second}), kExitProblems);
+  EXPECT_EQ(cli.Run({"audit", "verify", "--partial", first, second}), kExitProblems);
   EXPECT_EQ(cli.transport.sent[1].target, "/api/v1/audit/verify?prev=ee&seq=8");
   EXPECT_EQ(cli.out.str(),
             first +
@@ -135,10 +135,35 @@ TEST(CmdAuditVerify, JsonListsReportsWithTheirFile) {
   const std::string file = dir.Write("a1", "x");
   cli.Answer(200, R"({"ok":true,"records":1,"torn_tail":false,"break":null,"last_hmac":"aa",
                       "last_seq":1})");
-  EXPECT_EQ(cli.Run({"--json", "audit", "verify", file}), kExitOk);
+  EXPECT_EQ(cli.Run({"--json", "audit", "verify", "--partial", file}), kExitOk);
   const json::value out = json::parse(cli.out.str());
   EXPECT_EQ(out.at("items").at(0).at("file").as_string(), file);
   EXPECT_EQ(out.at("items").at(0).at("records").as_int64(), 1);
+}
+
+TEST(CmdAuditVerify, WholeChainMustStartAtTheBeginningAndReachTheHead) {
+  TempDir dir;
+  CliHarness cli;
+  const std::string file = dir.Write("audit-000001.jsonl", "l1\nl2\nl3\n");
+  cli.Answer(200, R"({"seq":3,"hmac":"ff"})");
+  cli.Answer(200, R"({"ok":true,"records":3,"torn_tail":false,"break":null,
+                      "last_hmac":"ee","last_seq":3})");
+  EXPECT_EQ(cli.Run({"audit", "verify", file}), kExitOk);
+  ASSERT_EQ(cli.transport.sent.size(), 2u);
+  EXPECT_EQ(cli.transport.sent[0].target, "/api/v1/audit/head");
+  EXPECT_EQ(cli.transport.sent[1].target,
+            "/api/v1/audit/verify?prev=" + std::string(64, '0') + "&seq=0");
+}
+
+TEST(CmdAuditVerify, RecordsCutFromTheEndAreAProblem) {
+  TempDir dir;
+  CliHarness cli;
+  const std::string file = dir.Write("audit-000001.jsonl", "l1\nl2\nl3\n");
+  cli.Answer(200, R"({"seq":5,"hmac":"ff"})");
+  cli.Answer(200, R"({"ok":true,"records":3,"torn_tail":false,"break":null,
+                      "last_hmac":"ee","last_seq":3})");
+  EXPECT_EQ(cli.Run({"audit", "verify", file}), kExitProblems);
+  EXPECT_NE(cli.out.str().find("newer records are missing"), std::string::npos) << cli.out.str();
 }
 
 TEST(CmdAuditVerify, ServerErrorIsExitTwo) {

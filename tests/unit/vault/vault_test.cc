@@ -203,9 +203,25 @@ TEST_F(VaultTest, TokensAuthenticateExpireAndRevoke) {
   EXPECT_EQ(vault_->RevokeToken(sec.token_id).code(), Code::kNotFound);
 }
 
-TEST_F(VaultTest, LastPermanentAdminCannotBeRevoked) {
+TEST_F(VaultTest, LastAdminCannotBeRevoked) {
   EXPECT_EQ(vault_->RevokeToken(root_.token_id).code(), Code::kConflict);
   EXPECT_TRUE(vault_->Authenticate(root_token_).ok());
+}
+
+TEST_F(VaultTest, RootTokenCanBeRevokedWhileAnotherAdminLives) {
+  std::string second;
+  Principal admin = Token(Role::kAdmin, {}, &second, 3600);
+  ASSERT_TRUE(vault_->RevokeToken(root_.token_id).ok());
+  EXPECT_EQ(vault_->Authenticate(root_token_).status().code(), Code::kUnauthenticated);
+  // The remaining admin is now the last one that has not expired.
+  EXPECT_EQ(vault_->RevokeToken(admin.token_id).code(), Code::kConflict);
+}
+
+TEST_F(VaultTest, AnExpiredAdminDoesNotCountAsAnother) {
+  Principal admin = Token(Role::kAdmin, {}, nullptr, 60);
+  clock_.Advance(61'000);
+  EXPECT_EQ(vault_->RevokeToken(root_.token_id).code(), Code::kConflict);
+  EXPECT_TRUE(vault_->RevokeToken(admin.token_id).ok());  // an expired one may always go
 }
 
 TEST_F(VaultTest, RecreatedEnvironmentIsOutOfReachOfOldTokens) {
