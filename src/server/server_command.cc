@@ -113,8 +113,21 @@ Result<ServerConfig> LoadConfig(const Flags& flags) {
   return config;
 }
 
+// Outside dev mode a key or configuration file that group or others can touch is refused: the
+// unseal key opens every value, and the configuration names it.
+Status CheckPrivate(const std::string& path, std::string_view what) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return Status::Ok();  // absent: reported where it is read
+  if ((st.st_mode & 077) != 0) {
+    return Unavailable(std::string(what) + " " + path +
+                       " is open to group or others; chmod 600 it");
+  }
+  return Status::Ok();
+}
+
 // The unseal key: read it, or (only for a vault not yet initialised) create it.
 Result<crypto::GuardedKey> ObtainUnsealKey(const ServerConfig& config, bool initialized) {
+  if (!config.dev) SVAULT_RETURN_IF_ERROR(CheckPrivate(config.unseal_key_file, "unseal key file"));
   if (FileExists(config.unseal_key_file)) return ReadKeyFile(config.unseal_key_file);
   if (initialized) {
     return Unavailable("unseal key file " + config.unseal_key_file +
@@ -252,6 +265,13 @@ int RunServerCommand(int argc, char** argv) {
   Flags flags;
   if (int rc = ParseFlags(argc, argv, flags); rc != 0) return rc < 0 ? 0 : rc;
 
+  if (!flags.dev && !flags.config_file.empty()) {
+    if (Status private_config = CheckPrivate(flags.config_file, "configuration file");
+        !private_config.ok()) {
+      std::fprintf(stderr, "svault server: %s\n", private_config.message().c_str());
+      return 1;
+    }
+  }
   Result<ServerConfig> config = LoadConfig(flags);
   if (!config.ok()) {
     std::fprintf(stderr, "svault server: %s\n", config.status().ToString().c_str());

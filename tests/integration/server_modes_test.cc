@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "harness.h"
 
@@ -56,6 +57,29 @@ TEST(ServerModesTest, AutoUnsealKeyFileInitialisesOnceThenUnsealsAtEveryStart) {
   EXPECT_EQ(r.exit_code, 2);
   std::filesystem::remove_all(dir);
   std::filesystem::remove(dir + ".log");
+}
+
+TEST(ServerModesTest, OutsideDevAKeyOrConfigOpenToOthersIsRefused) {
+  const std::string dir = TempDir();
+  const std::string key = dir + "/unseal.key";
+  {
+    // First start creates the key file 0600.
+    VaultProcess vault({"--unseal-key-file", key}, dir + "/data", /*dev=*/false);
+    ASSERT_EQ(vault.Stop(), 0);
+  }
+  ASSERT_EQ(::chmod(key.c_str(), 0640), 0);
+  CliResult r = RunCli({"server", "--data", dir + "/data", "--listen", "127.0.0.1:0",
+                        "--unseal-key-file", key});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE((r.out + r.err).find("chmod 600"), std::string::npos) << r.out << r.err;
+
+  const std::string config = dir + "/svault.toml";
+  std::ofstream(config) << "log_level = \"info\"\n";
+  ASSERT_EQ(::chmod(config.c_str(), 0644), 0);
+  CliResult c = RunCli({"server", "--config", config, "--data", dir + "/data"});
+  EXPECT_EQ(c.exit_code, 1);
+  EXPECT_NE(c.err.find("chmod 600"), std::string::npos) << c.err;
+  std::filesystem::remove_all(dir);
 }
 
 TEST(ServerModesTest, EveryFileItCreatesIsPrivate) {
