@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <boost/json/basic_parser_impl.hpp>
 #include <charconv>
+#include <set>
 
 #include "common/encoding.h"
 
@@ -24,6 +26,70 @@ std::string ShownName(std::string_view name) {
   return std::string(name.substr(0, end));
 }
 
+// A SAX handler that only looks for an object naming the same key twice, which json::parse
+// would silently resolve to the last one (so a proxy reading the first would see another
+// request).
+class DuplicateKeyFinder {
+ public:
+  static constexpr size_t max_object_size = static_cast<size_t>(-1);
+  static constexpr size_t max_array_size = static_cast<size_t>(-1);
+  static constexpr size_t max_key_size = static_cast<size_t>(-1);
+  static constexpr size_t max_string_size = static_cast<size_t>(-1);
+  using ec_t = boost::system::error_code;
+  using sv = json::string_view;
+
+  std::optional<std::string> duplicate;  // the first key seen twice in one object
+
+  bool on_document_begin(ec_t&) { return true; }
+  bool on_document_end(ec_t&) { return true; }
+  bool on_object_begin(ec_t&) {
+    keys_.emplace_back();
+    return true;
+  }
+  bool on_object_end(size_t, ec_t&) {
+    keys_.pop_back();
+    return true;
+  }
+  bool on_array_begin(ec_t&) { return true; }
+  bool on_array_end(size_t, ec_t&) { return true; }
+  bool on_key_part(sv part, size_t, ec_t&) {
+    key_.append(part.data(), part.size());
+    return true;
+  }
+  bool on_key(sv part, size_t, ec_t& ec) {
+    key_.append(part.data(), part.size());
+    if (!keys_.back().insert(key_).second) {
+      duplicate = key_;
+      ec = json::error::syntax;  // stop at the first one
+      return false;
+    }
+    key_.clear();
+    return true;
+  }
+  bool on_string_part(sv, size_t, ec_t&) { return true; }
+  bool on_string(sv, size_t, ec_t&) { return true; }
+  bool on_number_part(sv, ec_t&) { return true; }
+  bool on_int64(int64_t, sv, ec_t&) { return true; }
+  bool on_uint64(uint64_t, sv, ec_t&) { return true; }
+  bool on_double(double, sv, ec_t&) { return true; }
+  bool on_bool(bool, ec_t&) { return true; }
+  bool on_null(ec_t&) { return true; }
+  bool on_comment_part(sv, ec_t&) { return true; }
+  bool on_comment(sv, ec_t&) { return true; }
+
+ private:
+  std::vector<std::set<std::string>> keys_;
+  std::string key_;
+};
+
+// The first key that some object of `body` (valid JSON) names twice.
+std::optional<std::string> FindDuplicateKey(std::string_view body) {
+  json::basic_parser<DuplicateKeyFinder> parser{json::parse_options{}};
+  boost::system::error_code ec;
+  parser.write_some(false, body.data(), body.size(), ec);
+  return parser.handler().duplicate;
+}
+
 }  // namespace
 
 Result<json::object> ParseJsonObject(std::string_view body) {
@@ -32,6 +98,9 @@ Result<json::object> ParseJsonObject(std::string_view body) {
   json::value value = json::parse(body, ec);
   if (ec) return BadRequest("request body is not valid JSON");
   if (!value.is_object()) return Invalid("", "the body must be a JSON object");
+  if (std::optional<std::string> key = FindDuplicateKey(body)) {
+    return Invalid("/" + ShownName(*key), "given more than once");
+  }
   return std::move(value.as_object());
 }
 

@@ -113,6 +113,8 @@ TEST_F(SecretsApiTest, BadBodiesAreRejectedAndChangeNothing) {
       {R"({"value":"a","cas":-1})", 422, "validation_failed"},
       {R"({"value":"a","cas":"1"})", 422, "validation_failed"},
       {R"({"value":"a","description":7})", 422, "validation_failed"},
+      {R"({"value":"a","value":"b"})", 422, "validation_failed"},
+      {R"({"value":"a","tags":{"t":"1","t":"2"}})", 422, "validation_failed"},
   };
   for (const Case& c : cases) {
     Response r = Put("UNTOUCHED", c.body);

@@ -51,5 +51,18 @@ TEST(RequestParsingTest, QueryNameThatIsNotUtf8IsNotEchoed) {
   EXPECT_EQ(status.details()[0].field.find('\xff'), std::string::npos);
 }
 
+TEST(RequestParsingTest, RepeatedKeysAreRefusedAtAnyDepth) {
+  for (const char* body :
+       {R"({"value":"first","value":"second"})", R"({"value":"x","tags":{"a":"1","a":"2"}})",
+        R"({"value":"x","cas":99,"cas":2})"}) {
+    Result<boost::json::object> parsed = ParseJsonObject(body);
+    ASSERT_FALSE(parsed.ok()) << body;
+    EXPECT_EQ(parsed.status().code(), Code::kValidationFailed) << body;
+    EXPECT_EQ(parsed.status().details().at(0).reason, "given more than once");
+  }
+  // The same key in two different objects is fine.
+  EXPECT_TRUE(ParseJsonObject(R"({"a":{"k":"1"},"b":{"k":"2"},"k":[{"k":1},{"k":2}]})").ok());
+}
+
 }  // namespace
 }  // namespace svault::api
