@@ -462,6 +462,8 @@ Result<uint64_t> AuditLog::Append(const AuditEntry& entry) {
   if (state.file_size > 0 && state.file_size + line.size() > state.options.max_file_bytes) {
     SVAULT_RETURN_IF_ERROR(state.Rotate());
   }
+  // TODO(#5): group commit: one fdatasync for the records of many requests, each request still
+  // waiting for its own; ends when the performance issue lands it with its durability test.
   SVAULT_RETURN_IF_ERROR(state.WriteDurably(line));
   state.last_seq = seq;
   state.last_hmac = std::move(mac);
