@@ -68,8 +68,8 @@ TEST(ServerModesTest, OutsideDevAKeyOrConfigOpenToOthersIsRefused) {
     ASSERT_EQ(vault.Stop(), 0);
   }
   ASSERT_EQ(::chmod(key.c_str(), 0640), 0);
-  CliResult r = RunCli({"server", "--data", dir + "/data", "--listen", "127.0.0.1:0",
-                        "--unseal-key-file", key});
+  CliResult r = RunCli(
+      {"server", "--data", dir + "/data", "--listen", "127.0.0.1:0", "--unseal-key-file", key});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE((r.out + r.err).find("chmod 600"), std::string::npos) << r.out << r.err;
 
