@@ -1,5 +1,6 @@
 #include "api/api.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <optional>
@@ -166,6 +167,17 @@ class AuditScope {
   vault::AuditEntry entry_;
 };
 
+// A token id as it may be recorded: ids have one shape (tok_ and 16 hex digits); anything else
+// in their place (a token pasted by mistake, in any spelling) is never echoed.
+std::string SafeTokenId(std::string_view id) {
+  constexpr std::string_view kPrefix = "tok_";
+  const bool valid = id.size() == kPrefix.size() + 16 && id.starts_with(kPrefix) &&
+                     std::all_of(id.begin() + kPrefix.size(), id.end(), [](char c) {
+                       return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                     });
+  return valid ? std::string(id) : "[not a token id]";
+}
+
 // The environment id a create request names in its body, when it is a valid id.
 std::optional<std::string> EnvironmentNamedInBody(const HttpRequest& request) {
   Result<boost::json::object> body = ParseJsonObject(request.body);
@@ -185,9 +197,7 @@ void AuditScope::SetTarget(const Route* route, const PathParams& params,
   if (route != nullptr && route->handler == CreateEnvironment) {
     entry_.environment = EnvironmentNamedInBody(request);
   }
-  if (!params.id.empty()) {
-    entry_.target = params.id.starts_with("svt_") ? "[redacted]" : params.id.substr(0, 64);
-  }
+  if (!params.id.empty()) entry_.target = SafeTokenId(params.id);
   if (params.key.empty()) return;
   // The key as requested (bounded, so a junk path cannot bloat the trail), version if pinned.
   vault::AuditKey key{params.key.substr(0, 300), std::nullopt};
@@ -269,15 +279,20 @@ Outcome Execute(vault::Vault& vault, const Route& route, const vault::Principal&
   return out;
 }
 
-void LogRequest(const HttpRequest& request, const Outcome& outcome) {
+void LogRequest(const HttpRequest& request, const PathParams& params, const Outcome& outcome) {
   const std::string status = std::to_string(outcome.response.status);
   // A token pasted where an id belongs (DELETE /tokens/svt_…) must not reach the log.
-  const bool has_token = request.path.find("svt_") != std::string::npos;
+  std::string path = request.path;
+  if (!params.id.empty()) {
+    path = "/api/v1/tokens/" + SafeTokenId(params.id);
+  } else if (path.find("svt_") != std::string::npos) {
+    path = "[redacted]";
+  }
   const LogLevel level = outcome.response.status >= 500 ? LogLevel::kWarn : LogLevel::kDebug;
   Log(level, "request",
       {{"request_id", request.request_id},
        {"method", request.method},
-       {"path", has_token ? "[redacted]" : request.path},
+       {"path", path},
        {"status", status},
        {"error", outcome.status.ok() ? "" : CodeName(outcome.status.code())}});
 }
@@ -307,7 +322,7 @@ HttpResponse Api::Handle(const HttpRequest& request) {
   if (outcome.status.ok() && route == nullptr) outcome.status = NotFound("no such endpoint");
   if (outcome.status.ok()) outcome = Execute(vault_, *route, *principal, params, request);
   if (!outcome.status.ok()) outcome.response = ErrorResponse(outcome.status, request.request_id);
-  LogRequest(request, outcome);
+  LogRequest(request, params, outcome);
 
   // The outcome record; if it cannot be written the answer is withheld (fail closed).
   Status finished =

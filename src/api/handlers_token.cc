@@ -36,7 +36,9 @@ Result<vault::TokenSpec> ReadTokenSpec(const json::object& body) {
       fields.Fail(fmt::format("/keys/{}", i), "must be a key pattern (* within a segment, **)");
     }
   }
-  if (ttl) {
+  if (ttl && *ttl == "never") {
+    spec.never_expires = true;  // the vault allows it for admin tokens only
+  } else if (ttl) {
     spec.ttl_seconds = ParseTtlSeconds(*ttl);
     if (!spec.ttl_seconds) fields.Fail("/ttl", "a duration such as 90s, 15m, 24h or 7d");
   }

@@ -275,11 +275,13 @@ int RunVerify(const AuditArgs& args, Session& session) {
   const std::vector<std::string> files = ExpandAuditPaths(args.files);
   bool problems = false;
   json::array reports;
-  for (size_t i = 0; i < files.size(); ++i) {
+  bool broken = false;
+  for (size_t i = 0; i < files.size() && !broken; ++i) {
     int exit_code = kExitOk;
     std::optional<json::object> report = VerifyOne(files[i], state, session, exit_code);
     if (!report) return exit_code;
     problems = HasProblem(*report, i + 1 == files.size()) || problems;
+    broken = BreakOf(*report) != nullptr || !IsTrue(*report, "ok");
     Advance(state, *report);
     if (session.json()) {
       report->emplace("file", files[i]);
@@ -287,10 +289,15 @@ int RunVerify(const AuditArgs& args, Session& session) {
     } else {
       session.out() << DescribeReport(files[i], *report);
     }
+    // After a break the chain state is unknown, so later files would all fail for no new
+    // reason: name the first break only.
+    if (broken && i + 1 < files.size() && !session.json()) {
+      session.out() << "not checked after the break: " << files.size() - i - 1 << " file(s)\n";
+    }
   }
 
   const uint64_t reached = state.seq.value_or(0);
-  if (head && reached < *head) {
+  if (!broken && head && reached < *head) {
     problems = true;
     if (session.json()) {
       reports.push_back(json::object{

@@ -23,8 +23,8 @@ bool LooksLikeToken(std::string_view token) {
   return true;
 }
 
-bool IsLiveAdmin(const Principal& p, int64_t now_ms) {
-  return p.role == Role::kAdmin && (!p.expires_at_ms || *p.expires_at_ms > now_ms);
+bool IsPermanentAdmin(const Principal& p) {
+  return p.role == Role::kAdmin && !p.expires_at_ms.has_value();
 }
 
 }  // namespace
@@ -92,6 +92,9 @@ Result<NewToken> Vault::CreateToken(const Principal& creator, const TokenSpec& s
   if (spec.role != Role::kRuntime && !spec.key_patterns.empty()) {
     return Invalid("/keys", "key patterns are for runtime tokens only");
   }
+  if (spec.never_expires && spec.role != Role::kAdmin) {
+    return Invalid("/ttl", "only admin tokens may never expire");
+  }
   const int64_t ttl = spec.ttl_seconds.value_or(options_.default_ttl_seconds);
   if (ttl > options_.max_ttl_seconds) {
     return Invalid("/ttl", fmt::format("at most {}s", options_.max_ttl_seconds));
@@ -110,7 +113,7 @@ Result<NewToken> Vault::CreateToken(const Principal& creator, const TokenSpec& s
   p.key_patterns = spec.key_patterns;
   p.description = spec.description;
   p.created_at_ms = clock_.NowMillis();
-  p.expires_at_ms = p.created_at_ms + ttl * 1000;
+  if (!spec.never_expires) p.expires_at_ms = p.created_at_ms + ttl * 1000;
   p.created_by = creator.token_id;
   SVAULT_ASSIGN_OR_RETURN(out.token, StoreToken(*txn, unsealed_->keyring.token_hash_key(), p));
   SVAULT_RETURN_IF_ERROR(txn->Commit());
@@ -138,16 +141,18 @@ Status Vault::RevokeToken(std::string_view token_id) {
   std::string hash;
   SVAULT_ASSIGN_OR_RETURN(Principal target, DecodeToken(*record, &hash));
 
-  const int64_t now = clock_.NowMillis();
-  if (IsLiveAdmin(target, now)) {
-    // Refuse to lock everyone out: another admin token that has not expired must remain.
+  if (IsPermanentAdmin(target)) {
+    // Refuse to lock everyone out: an expiring admin would leave none once it expires, so
+    // another admin token that never expires must remain.
     SVAULT_ASSIGN_OR_RETURN(auto all, txn->Scan(paths::TokenById(""), "", SIZE_MAX >> 1));
-    size_t other_admins = 0;
+    size_t other_permanent = 0;
     for (const storage::Entry& e : all) {
       SVAULT_ASSIGN_OR_RETURN(Principal p, DecodeToken(e.value, nullptr));
-      other_admins += IsLiveAdmin(p, now) && p.token_id != target.token_id ? 1 : 0;
+      other_permanent += IsPermanentAdmin(p) && p.token_id != target.token_id ? 1 : 0;
     }
-    if (other_admins == 0) return Conflict("refusing to revoke the last admin token");
+    if (other_permanent == 0) {
+      return Conflict("refusing to revoke the last admin token that never expires");
+    }
   }
   SVAULT_RETURN_IF_ERROR(txn->Delete(paths::TokenByHash(hash)));
   SVAULT_RETURN_IF_ERROR(txn->Delete(paths::TokenById(token_id)));

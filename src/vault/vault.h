@@ -62,6 +62,7 @@ struct TokenSpec {
   std::vector<std::string> environments;  // ids; must exist
   std::vector<std::string> key_patterns;
   std::optional<int64_t> ttl_seconds;  // default from options
+  bool never_expires = false;           // admin only: a successor to the root token
   std::string description;
 };
 
@@ -109,8 +110,9 @@ class Vault {
 
   Result<NewToken> CreateToken(const Principal& creator, const TokenSpec& spec);
   Result<Page<Principal>> ListTokens(std::string_view cursor, size_t limit);
-  // kNotFound for an unknown id; kConflict when it is the last admin token that has not
-  // expired (the root token can go once another admin token exists; that one expires).
+  // kNotFound for an unknown id; kConflict when it is the last admin token that never expires
+  // (so management can never be lost; rotate the root token by creating an admin token with
+  // ttl "never" first).
   Status RevokeToken(std::string_view token_id);
 
   // ---- Environments -----------------------------------------------------------------------

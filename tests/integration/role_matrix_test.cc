@@ -323,6 +323,10 @@ TEST_F(RoleMatrixTest, TokenCreationValidatesScope) {
   EXPECT_EQ(create(R"({"role":"developer","environments":["acme"],"ttl":"forever"})").status, 422);
   EXPECT_EQ(create(R"({"role":"developer","environments":["acme"],"ttl":"9999h"})").status, 422);
   EXPECT_EQ(create(R"({"role":"admin","environments":["acme"]})").status, 422);
+  EXPECT_EQ(create(R"({"role":"developer","environments":["acme"],"ttl":"never"})").status, 422);
+  Response successor = create(R"({"role":"admin","ttl":"never"})");
+  ASSERT_EQ(successor.status, 201) << successor.body;
+  EXPECT_TRUE(successor.Json().at("expires_at").is_null());
   Response ok = create(R"({"role":"developer","environments":["acme"],"ttl":"15m"})");
   ASSERT_EQ(ok.status, 201);
   EXPECT_EQ(std::string(ok.Json().at("token").as_string()).rfind("svt_", 0), 0u);

@@ -256,7 +256,7 @@ TEST(SecurityTest, InitAndUnsealAreInTheChain) {
 }
 
 TEST(SecurityTest, ManagementRecordsNameWhatTheyActedOn) {
-  VaultProcess vault;
+  VaultProcess vault({"--log-level", "debug"});
   const std::string& root = vault.root_token();
   ASSERT_EQ(vault.Request("POST", "/api/v1/environments", root, R"({"id":"acme"})").status, 201);
   Response made = vault.Request("POST", "/api/v1/tokens", root,
@@ -264,13 +264,18 @@ TEST(SecurityTest, ManagementRecordsNameWhatTheyActedOn) {
   const std::string id(made.Json().at("id").as_string());
   const std::string token(made.Json().at("token").as_string());
   ASSERT_EQ(vault.Request("DELETE", "/api/v1/tokens/" + id, root).status, 204);
-  // A token pasted where the id belongs is refused and never recorded.
-  EXPECT_EQ(vault.Request("DELETE", "/api/v1/tokens/" + root, root).status, 404);
+  // A token pasted where the id belongs, in any spelling, is refused and never recorded.
+  std::string upper = token;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (const std::string& pasted : {token, upper, token.substr(4), "x" + token}) {
+    EXPECT_EQ(vault.Request("DELETE", "/api/v1/tokens/" + pasted, root).status, 404);
+  }
 
   bool env_request = false, created = false, revoked = false, redacted = false;
   for (const json::object& r : AuditRecords(vault)) {
     const std::string text = json::serialize(r);
-    EXPECT_FALSE(Contains(text, token));
+    EXPECT_FALSE(Contains(text, token.substr(4, 32)));  // no part of its secret half
+    EXPECT_FALSE(Contains(text, upper.substr(4, 32)));
     EXPECT_FALSE(Contains(text, root));
     const std::string action(r.at("action").as_string());
     const std::string phase(r.at("phase").as_string());
@@ -280,10 +285,15 @@ TEST(SecurityTest, ManagementRecordsNameWhatTheyActedOn) {
     }
     if (action == "token.create" && phase == "response") created = target.as_string() == id;
     if (action == "token.revoke" && phase == "request" && target.as_string() == id) revoked = true;
-    if (action == "token.revoke" && target.is_string() && target.as_string() == "[redacted]") {
+    if (action == "token.revoke" && target.is_string() &&
+        target.as_string() == "[not a token id]") {
       redacted = true;
     }
   }
+  const std::string log = vault.LogText();
+  EXPECT_TRUE(Contains(log, "/api/v1/tokens/[not a token id]")) << "debug logs name the calls";
+  EXPECT_FALSE(Contains(log, token.substr(4, 32)));
+  EXPECT_FALSE(Contains(log, upper.substr(4, 32)));
   EXPECT_TRUE(env_request);
   EXPECT_TRUE(created);
   EXPECT_TRUE(revoked);

@@ -114,19 +114,21 @@ TEST(CmdAuditVerify, BreakAndTornTailAreProblems) {
   CliHarness cli;
   const std::string first = dir.Write("a1", "x");
   const std::string second = dir.Write("a2", "y");
-  cli.Answer(200, R"({"ok":false,"records":4,"torn_tail":false,
-                      "break":{"line":5,"seq":9,"reason":"hmac_mismatch"},
-                      "last_hmac":"ee","last_seq":8})");
+  // A torn tail followed by another file is a problem; so is a break in the last file.
   cli.Answer(200, R"({"ok":true,"records":3,"torn_tail":true,"break":null,
                       "last_hmac":"ff","last_seq":11})");
+  cli.Answer(200, R"({"ok":false,"records":4,"torn_tail":false,
+                      "break":{"line":5,"seq":16,"reason":"hmac_mismatch"},
+                      "last_hmac":"ee","last_seq":15})");
   EXPECT_EQ(cli.Run({"audit", "verify", "--partial", first, second}), kExitProblems);
-  EXPECT_EQ(cli.transport.sent[1].target, "/api/v1/audit/verify?prev=ee&seq=8");
+  ASSERT_EQ(cli.transport.sent.size(), 2u);
+  EXPECT_EQ(cli.transport.sent[1].target, "/api/v1/audit/verify?prev=ff&seq=11");
   EXPECT_EQ(cli.out.str(),
             first +
-                ": chain breaks at line 5 (seq 9): hmac_mismatch; 4 records verified before it\n" +
-                second +
                 ": torn tail: the last line is incomplete (a crash, not an edit); 3 records "
-                "verified\n");
+                "verified\n" +
+                second +
+                ": chain breaks at line 5 (seq 16): hmac_mismatch; 4 records verified before it\n");
 }
 
 TEST(CmdAuditVerify, JsonListsReportsWithTheirFile) {
@@ -164,6 +166,21 @@ TEST(CmdAuditVerify, RecordsCutFromTheEndAreAProblem) {
                       "last_hmac":"ee","last_seq":3})");
   EXPECT_EQ(cli.Run({"audit", "verify", file}), kExitProblems);
   EXPECT_NE(cli.out.str().find("newer records are missing"), std::string::npos) << cli.out.str();
+}
+
+TEST(CmdAuditVerify, StopsAtTheFirstBreak) {
+  TempDir dir;
+  CliHarness cli;
+  const std::string first = dir.Write("a1", "x");
+  const std::string second = dir.Write("a2", "y");
+  cli.Answer(200, R"({"seq":9,"hmac":"ff"})");
+  cli.Answer(200, R"({"ok":false,"records":1,"torn_tail":false,
+                      "break":{"line":2,"seq":2,"reason":"seq_gap"},
+                      "last_hmac":"ee","last_seq":1})");
+  EXPECT_EQ(cli.Run({"audit", "verify", first, second}), kExitProblems);
+  EXPECT_EQ(cli.transport.sent.size(), 2u);  // the head and the first file only
+  EXPECT_NE(cli.out.str().find("not checked after the break: 1 file(s)"), std::string::npos);
+  EXPECT_EQ(cli.out.str().find("newer records are missing"), std::string::npos);
 }
 
 TEST(CmdAuditVerify, ServerErrorIsExitTwo) {

@@ -208,20 +208,33 @@ TEST_F(VaultTest, LastAdminCannotBeRevoked) {
   EXPECT_TRUE(vault_->Authenticate(root_token_).ok());
 }
 
-TEST_F(VaultTest, RootTokenCanBeRevokedWhileAnotherAdminLives) {
-  std::string second;
-  Principal admin = Token(Role::kAdmin, {}, &second, 3600);
+TEST_F(VaultTest, RootTokenCanBeRotatedThroughAPermanentSuccessor) {
+  TokenSpec spec;
+  spec.role = Role::kAdmin;
+  spec.never_expires = true;
+  auto successor = vault_->CreateToken(root_, spec);
+  ASSERT_TRUE(successor.ok()) << successor.status().ToString();
+  EXPECT_FALSE(successor->metadata.expires_at_ms.has_value());
   ASSERT_TRUE(vault_->RevokeToken(root_.token_id).ok());
   EXPECT_EQ(vault_->Authenticate(root_token_).status().code(), Code::kUnauthenticated);
-  // The remaining admin is now the last one that has not expired.
-  EXPECT_EQ(vault_->RevokeToken(admin.token_id).code(), Code::kConflict);
+  // The successor is now the last admin that never expires.
+  EXPECT_EQ(vault_->RevokeToken(successor->metadata.token_id).code(), Code::kConflict);
 }
 
-TEST_F(VaultTest, AnExpiredAdminDoesNotCountAsAnother) {
-  Principal admin = Token(Role::kAdmin, {}, nullptr, 60);
-  clock_.Advance(61'000);
+TEST_F(VaultTest, AnExpiringAdminDoesNotCountAsASuccessor) {
+  // Revoking root while only an expiring admin remains would lose management when it expires.
+  Principal admin = Token(Role::kAdmin, {}, nullptr, 3600);
   EXPECT_EQ(vault_->RevokeToken(root_.token_id).code(), Code::kConflict);
-  EXPECT_TRUE(vault_->RevokeToken(admin.token_id).ok());  // an expired one may always go
+  EXPECT_TRUE(vault_->RevokeToken(admin.token_id).ok());  // an expiring admin may always go
+}
+
+TEST_F(VaultTest, OnlyAdminTokensMayNeverExpire) {
+  ASSERT_TRUE(vault_->CreateEnvironment(root_, "acme", "").ok());
+  TokenSpec spec;
+  spec.role = Role::kSecurity;
+  spec.environments = {"acme"};
+  spec.never_expires = true;
+  EXPECT_EQ(vault_->CreateToken(root_, spec).status().code(), Code::kValidationFailed);
 }
 
 TEST_F(VaultTest, RecreatedEnvironmentIsOutOfReachOfOldTokens) {
