@@ -62,7 +62,7 @@ struct TokenSpec {
   std::vector<std::string> environments;  // ids; must exist
   std::vector<std::string> key_patterns;
   std::optional<int64_t> ttl_seconds;  // default from options
-  bool never_expires = false;           // admin only: a successor to the root token
+  bool never_expires = false;          // admin only: a successor to the root token
   std::string description;
 };
 
