@@ -28,7 +28,7 @@ std::string ShownName(std::string_view name) {
 
 // A SAX handler that only looks for an object naming the same key twice, which json::parse
 // would silently resolve to the last one (so a proxy reading the first would see another
-// request).
+// request). It tracks where it is, to name the repeated key by its JSON pointer.
 class DuplicateKeyFinder {
  public:
   static constexpr size_t max_object_size = static_cast<size_t>(-1);
@@ -38,51 +38,80 @@ class DuplicateKeyFinder {
   using ec_t = boost::system::error_code;
   using sv = json::string_view;
 
-  std::optional<std::string> duplicate;  // the first key seen twice in one object
+  std::optional<std::string> duplicate;  // JSON pointer of the first key seen twice
 
   bool on_document_begin(ec_t&) { return true; }
   bool on_document_end(ec_t&) { return true; }
-  bool on_object_begin(ec_t&) {
-    keys_.emplace_back();
-    return true;
-  }
-  bool on_object_end(size_t, ec_t&) {
-    keys_.pop_back();
-    return true;
-  }
-  bool on_array_begin(ec_t&) { return true; }
-  bool on_array_end(size_t, ec_t&) { return true; }
+  bool on_object_begin(ec_t&) { return Open(false); }
+  bool on_object_end(size_t, ec_t&) { return Close(); }
+  bool on_array_begin(ec_t&) { return Open(true); }
+  bool on_array_end(size_t, ec_t&) { return Close(); }
   bool on_key_part(sv part, size_t, ec_t&) {
     key_.append(part.data(), part.size());
     return true;
   }
   bool on_key(sv part, size_t, ec_t& ec) {
     key_.append(part.data(), part.size());
-    if (!keys_.back().insert(key_).second) {
-      duplicate = key_;
-      ec = json::error::syntax;  // stop at the first one
-      return false;
-    }
+    Frame& frame = frames_.back();
+    frame.segment = key_;
     key_.clear();
-    return true;
+    if (frame.keys.insert(frame.segment).second) return true;
+    duplicate = Pointer();
+    ec = json::error::syntax;  // stop at the first one
+    return false;
   }
   bool on_string_part(sv, size_t, ec_t&) { return true; }
-  bool on_string(sv, size_t, ec_t&) { return true; }
+  bool on_string(sv, size_t, ec_t&) { return Scalar(); }
   bool on_number_part(sv, ec_t&) { return true; }
-  bool on_int64(int64_t, sv, ec_t&) { return true; }
-  bool on_uint64(uint64_t, sv, ec_t&) { return true; }
-  bool on_double(double, sv, ec_t&) { return true; }
-  bool on_bool(bool, ec_t&) { return true; }
-  bool on_null(ec_t&) { return true; }
+  bool on_int64(int64_t, sv, ec_t&) { return Scalar(); }
+  bool on_uint64(uint64_t, sv, ec_t&) { return Scalar(); }
+  bool on_double(double, sv, ec_t&) { return Scalar(); }
+  bool on_bool(bool, ec_t&) { return Scalar(); }
+  bool on_null(ec_t&) { return Scalar(); }
   bool on_comment_part(sv, ec_t&) { return true; }
   bool on_comment(sv, ec_t&) { return true; }
 
  private:
-  std::vector<std::set<std::string>> keys_;
+  struct Frame {
+    bool is_array = false;
+    size_t next_index = 0;  // arrays: elements begun so far
+    std::string segment;    // the current key, or the current element's index
+    std::set<std::string> keys;
+  };
+
+  // A value begins: inside an array it is the next element.
+  void Element() {
+    if (frames_.empty() || !frames_.back().is_array) return;
+    frames_.back().segment = std::to_string(frames_.back().next_index++);
+  }
+  bool Scalar() {
+    Element();
+    return true;
+  }
+  bool Open(bool is_array) {
+    Element();
+    frames_.push_back(Frame{is_array, 0, "", {}});
+    return true;
+  }
+  bool Close() {
+    frames_.pop_back();
+    return true;
+  }
+  // RFC 6901: "~" becomes "~0" and "/" becomes "~1".
+  std::string Pointer() const {
+    std::string out;
+    for (const Frame& frame : frames_) {
+      out += '/';
+      for (char c : frame.segment) out += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+    }
+    return out;
+  }
+
+  std::vector<Frame> frames_;
   std::string key_;
 };
 
-// The first key that some object of `body` (valid JSON) names twice.
+// The JSON pointer of the first key that some object of `body` (valid JSON) names twice.
 std::optional<std::string> FindDuplicateKey(std::string_view body) {
   json::basic_parser<DuplicateKeyFinder> parser{json::parse_options{}};
   boost::system::error_code ec;
@@ -98,8 +127,8 @@ Result<json::object> ParseJsonObject(std::string_view body) {
   json::value value = json::parse(body, ec);
   if (ec) return BadRequest("request body is not valid JSON");
   if (!value.is_object()) return Invalid("", "the body must be a JSON object");
-  if (std::optional<std::string> key = FindDuplicateKey(body)) {
-    return Invalid("/" + ShownName(*key), "given more than once");
+  if (std::optional<std::string> pointer = FindDuplicateKey(body)) {
+    return Invalid(ShownName(*pointer), "given more than once");
   }
   return std::move(value.as_object());
 }

@@ -145,7 +145,8 @@ void AddTokenCommand(CLI::App& root, Action& action) {
       ->allow_extra_args(false);
   create->add_option("--key", args->keys, "a key pattern, runtime role only (repeatable)")
       ->allow_extra_args(false);
-  create->add_option("--ttl", args->ttl, "lifetime such as 90s, 15m, 24h (default: 24h)");
+  create->add_option("--ttl", args->ttl,
+                     "lifetime such as 90s, 15m, 24h (default: 24h), or never (admin only)");
   args->description_option =
       create->add_option("--description", args->description, "what the token is for");
   create->add_option("-o,--output", args->output,

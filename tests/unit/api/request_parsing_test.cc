@@ -60,6 +60,11 @@ TEST(RequestParsingTest, RepeatedKeysAreRefusedAtAnyDepth) {
     EXPECT_EQ(parsed.status().code(), Code::kValidationFailed) << body;
     EXPECT_EQ(parsed.status().details().at(0).reason, "given more than once");
   }
+  EXPECT_EQ(
+      ParseJsonObject(R"({"value":"x","tags":{"a":"1","a":"2"}})").status().details()[0].field,
+      "/tags/a");
+  EXPECT_EQ(ParseJsonObject(R"({"l":[1,{"k":1},{"k/~":1,"k/~":2}]})").status().details()[0].field,
+            "/l/2/k~1~0");
   // The same key in two different objects is fine.
   EXPECT_TRUE(ParseJsonObject(R"({"a":{"k":"1"},"b":{"k":"2"},"k":[{"k":1},{"k":2}]})").ok());
 }
