@@ -28,12 +28,6 @@ Result<GuardedKey> GuardedKey::FromBytes(std::string_view bytes) {
   return key;
 }
 
-Result<GuardedKey> GuardedKey::Clone() const {
-  SVAULT_ASSIGN_OR_RETURN(GuardedKey key, Allocate());
-  std::memcpy(key.bytes_, bytes_, kKeyBytes);
-  return key;
-}
-
 GuardedKey::GuardedKey(GuardedKey&& other) noexcept : bytes_(other.bytes_) {
   other.bytes_ = nullptr;
 }

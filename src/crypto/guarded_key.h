@@ -33,8 +33,6 @@ class GuardedKey {
   // The key bytes; every caller is a use of key material.
   const unsigned char* data() const { return bytes_; }
   bool empty() const { return bytes_ == nullptr; }
-  // A second guarded copy of the same key.
-  Result<GuardedKey> Clone() const;
 
  private:
   explicit GuardedKey(unsigned char* bytes) : bytes_(bytes) {}

@@ -144,8 +144,6 @@ class Vault {
   Result<Page<VersionRecord>> ListVersions(std::string_view env_id, std::string_view key,
                                            std::string_view cursor, size_t limit);
 
-  size_t max_value_bytes() const { return options_.max_value_bytes; }
-
  private:
   struct Unsealed;
 
