@@ -4,6 +4,21 @@
 
 namespace svault::api {
 
+boost::json::object ReferenceDetailJson(const ReferenceDetail& ref, std::string_view reason) {
+  auto optional = [](const auto& v) -> boost::json::value {
+    if (v) return boost::json::value_from(*v);
+    return nullptr;
+  };
+  boost::json::object o{{"key", ref.key},
+                        {"version", optional(ref.version)},
+                        {"line", optional(ref.line)},
+                        {"column", optional(ref.column)},
+                        {"element", optional(ref.element)},
+                        {"pointer", optional(ref.pointer)}};
+  if (!reason.empty()) o["reason"] = reason;
+  return o;
+}
+
 int HttpStatusFor(Code code) {
   switch (code) {
     case Code::kOk: return 200;
@@ -27,7 +42,8 @@ int HttpStatusFor(Code code) {
 HttpResponse ErrorResponse(const Status& status, std::string_view request_id) {
   boost::json::array details;
   for (const ErrorDetail& d : status.details()) {
-    details.push_back(boost::json::object{{"field", d.field}, {"reason", d.reason}});
+    details.push_back(d.reference ? ReferenceDetailJson(*d.reference, d.reason)
+                                  : boost::json::object{{"field", d.field}, {"reason", d.reason}});
   }
   boost::json::object error{{"code", CodeName(status.code())},
                             {"message", status.message()},

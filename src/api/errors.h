@@ -3,6 +3,7 @@
 #ifndef SVAULT_API_ERRORS_H_
 #define SVAULT_API_ERRORS_H_
 
+#include <boost/json/object.hpp>
 #include <string_view>
 
 #include "api/http_types.h"
@@ -11,6 +12,10 @@
 namespace svault::api {
 
 int HttpStatusFor(Code code);
+
+// A reference as listings and errors show it: {key, version, line, column, element, pointer},
+// plus `reason` when it is not empty.
+boost::json::object ReferenceDetailJson(const ReferenceDetail& ref, std::string_view reason);
 
 // The error response for `status` (which must not be OK).
 HttpResponse ErrorResponse(const Status& status, std::string_view request_id);

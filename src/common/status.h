@@ -4,6 +4,7 @@
 #ifndef SVAULT_COMMON_STATUS_H_
 #define SVAULT_COMMON_STATUS_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,11 +34,23 @@ enum class Code {
 // The wire name of a code ("validation_failed", ...).
 std::string_view CodeName(Code code);
 
+// Where a reference that could not be resolved or rendered stands (DESIGN.md §8).
+struct ReferenceDetail {
+  std::string key;
+  std::optional<uint64_t> version;  // nullopt = unpinned
+  std::optional<uint32_t> line;     // nullopt outside a document (batch resolve)
+  std::optional<uint32_t> column;
+  std::optional<std::string> element;
+  std::optional<std::string> pointer;
+};
+
 // One entry of an error's details. For validation errors `field` is a JSON pointer; `reason`
-// says what is wrong with it. Never holds a submitted value.
+// says what is wrong with it. For reference problems `reference` is set and `field` unused.
+// Never holds a submitted value.
 struct ErrorDetail {
   std::string field;
   std::string reason;
+  std::optional<ReferenceDetail> reference = std::nullopt;
 };
 
 class [[nodiscard]] Status {

@@ -1,0 +1,112 @@
+#include "refs/feel.h"
+
+#include <cstdint>
+#include <optional>
+
+namespace svault::refs {
+namespace {
+
+std::optional<uint32_t> Hex4(std::string_view s, size_t at) {
+  if (at + 4 > s.size()) return std::nullopt;
+  uint32_t v = 0;
+  for (size_t i = at; i < at + 4; ++i) {
+    const char c = s[i];
+    int d = -1;
+    if (c >= '0' && c <= '9') d = c - '0';
+    if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
+    if (d < 0) return std::nullopt;
+    v = v * 16 + static_cast<uint32_t>(d);
+  }
+  return v;
+}
+
+void PushUtf8(Decoded& out, uint32_t cp, size_t raw) {
+  if (cp >= 0xD800 && cp < 0xE000) cp = 0xFFFD;
+  if (cp < 0x80) {
+    out.Push(static_cast<char>(cp), raw);
+  } else if (cp < 0x800) {
+    out.Push(static_cast<char>(0xC0 | (cp >> 6)), raw);
+    out.Push(static_cast<char>(0x80 | (cp & 0x3F)), raw);
+  } else if (cp < 0x10000) {
+    out.Push(static_cast<char>(0xE0 | (cp >> 12)), raw);
+    out.Push(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)), raw);
+    out.Push(static_cast<char>(0x80 | (cp & 0x3F)), raw);
+  } else {
+    out.Push(static_cast<char>(0xF0 | (cp >> 18)), raw);
+    out.Push(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)), raw);
+    out.Push(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)), raw);
+    out.Push(static_cast<char>(0x80 | (cp & 0x3F)), raw);
+  }
+}
+
+// Decodes the \u escape at `i` (and a following low surrogate); returns its length, 0 if bad.
+size_t UnicodeEscape(std::string_view s, size_t i, size_t end, Decoded& out) {
+  std::optional<uint32_t> cp = Hex4(s.substr(0, end), i + 2);
+  if (!cp) return 0;
+  size_t length = 6;
+  if (*cp >= 0xD800 && *cp < 0xDC00 && s.substr(i + 6, 2) == "\\u" && i + 12 <= end) {
+    std::optional<uint32_t> low = Hex4(s, i + 8);
+    if (low && *low >= 0xDC00 && *low < 0xE000) {
+      *cp = 0x10000 + ((*cp - 0xD800) << 10) + (*low - 0xDC00);
+      length = 12;
+    }
+  }
+  PushUtf8(out, *cp, i);
+  return length;
+}
+
+}  // namespace
+
+std::vector<FeelSpan> SplitFeel(std::string_view e) {
+  std::vector<FeelSpan> out;
+  size_t code = 0;
+  size_t i = 0;
+  while (i < e.size()) {
+    if (e[i] != '"') {
+      ++i;
+      continue;
+    }
+    if (i > code) out.push_back(FeelSpan{false, code, i});
+    size_t j = i + 1;
+    while (j < e.size() && e[j] != '"') j += e[j] == '\\' ? 2 : 1;
+    j = std::min(j, e.size());
+    out.push_back(FeelSpan{true, i + 1, j});
+    i = code = std::min(j + 1, e.size());
+  }
+  if (code < e.size()) out.push_back(FeelSpan{false, code, e.size()});
+  return out;
+}
+
+Decoded DecodeFeelString(std::string_view e, size_t begin, size_t end) {
+  Decoded out;
+  size_t i = begin;
+  while (i < end) {
+    if (e[i] != '\\' || i + 1 >= end) {
+      out.Push(e[i], i);
+      ++i;
+      continue;
+    }
+    const char c = e[i + 1];
+    size_t length = 2;
+    switch (c) {
+      case '"': out.Push('"', i); break;
+      case '\\': out.Push('\\', i); break;
+      case '\'': out.Push('\'', i); break;
+      case 'n': out.Push('\n', i); break;
+      case 'r': out.Push('\r', i); break;
+      case 't': out.Push('\t', i); break;
+      case 'u': length = UnicodeEscape(e, i, end, out); break;
+      default: length = 0; break;
+    }
+    if (length == 0) {  // not an escape FEEL knows: the backslash is itself
+      out.Push('\\', i);
+      length = 1;
+    }
+    i += length;
+  }
+  out.Finish(end);
+  return out;
+}
+
+}  // namespace svault::refs

@@ -1,0 +1,367 @@
+#include "refs/xml_scan.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <optional>
+#include <vector>
+
+namespace svault::refs {
+namespace {
+
+// BPMN 2.0 flow elements: what `element` names in a reference's report.
+constexpr std::array<std::string_view, 26> kFlowElements = {"task",
+                                                            "serviceTask",
+                                                            "userTask",
+                                                            "scriptTask",
+                                                            "sendTask",
+                                                            "receiveTask",
+                                                            "manualTask",
+                                                            "businessRuleTask",
+                                                            "callActivity",
+                                                            "subProcess",
+                                                            "adHocSubProcess",
+                                                            "transaction",
+                                                            "startEvent",
+                                                            "endEvent",
+                                                            "intermediateCatchEvent",
+                                                            "intermediateThrowEvent",
+                                                            "boundaryEvent",
+                                                            "exclusiveGateway",
+                                                            "parallelGateway",
+                                                            "inclusiveGateway",
+                                                            "eventBasedGateway",
+                                                            "complexGateway",
+                                                            "sequenceFlow",
+                                                            "dataObject",
+                                                            "dataObjectReference",
+                                                            "dataStoreReference"};
+
+// Elements whose text is code in some expression or script language: secrets never go there.
+constexpr std::array<std::string_view, 7> kCodeElements = {
+    "script",        "conditionExpression", "condition", "completionCondition",
+    "loopCondition", "loopCardinality",     "expression"};
+
+std::string_view LocalName(std::string_view qname) {
+  const size_t colon = qname.rfind(':');
+  return colon == std::string_view::npos ? qname : qname.substr(colon + 1);
+}
+
+template <size_t N>
+bool Contains(const std::array<std::string_view, N>& set, std::string_view name) {
+  return std::find(set.begin(), set.end(), name) != set.end();
+}
+
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+bool IsNameStart(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' || u >= 0x80;
+}
+
+bool IsNameChar(char c) { return IsNameStart(c) || (c >= '0' && c <= '9') || c == '-' || c == '.'; }
+
+// The code point of the entity or character reference at `amp`, and its length; nullopt when
+// it is not one this document may use (no DTD, so only the five predefined entities).
+struct Entity {
+  uint32_t cp;
+  size_t length;
+};
+
+std::optional<Entity> ReadEntity(std::string_view s, size_t amp) {
+  const size_t semi = s.find(';', amp);
+  if (semi == std::string_view::npos || semi - amp > 12) return std::nullopt;
+  const std::string_view body = s.substr(amp + 1, semi - amp - 1);
+  const size_t length = semi - amp + 1;
+  static constexpr std::array<std::pair<std::string_view, uint32_t>, 5> kNamed = {
+      {{"lt", '<'}, {"gt", '>'}, {"amp", '&'}, {"quot", '"'}, {"apos", '\''}}};
+  for (const auto& [name, cp] : kNamed) {
+    if (body == name) return Entity{cp, length};
+  }
+  if (body.size() < 2 || body[0] != '#') return std::nullopt;
+  const bool hex = body[1] == 'x';
+  const std::string_view digits = body.substr(hex ? 2 : 1);
+  if (digits.empty()) return std::nullopt;
+  uint32_t cp = 0;
+  for (char c : digits) {
+    int d = -1;
+    if (c >= '0' && c <= '9') d = c - '0';
+    if (hex && c >= 'a' && c <= 'f') d = c - 'a' + 10;
+    if (hex && c >= 'A' && c <= 'F') d = c - 'A' + 10;
+    if (d < 0 || cp > 0x10FFFF) return std::nullopt;
+    cp = cp * (hex ? 16 : 10) + static_cast<uint32_t>(d);
+  }
+  if (!IsXmlChar(cp)) return std::nullopt;
+  return Entity{cp, length};
+}
+
+void PushUtf8(Decoded& out, uint32_t cp, size_t raw) {
+  if (cp < 0x80) {
+    out.Push(static_cast<char>(cp), raw);
+  } else if (cp < 0x800) {
+    out.Push(static_cast<char>(0xC0 | (cp >> 6)), raw);
+    out.Push(static_cast<char>(0x80 | (cp & 0x3F)), raw);
+  } else if (cp < 0x10000) {
+    out.Push(static_cast<char>(0xE0 | (cp >> 12)), raw);
+    out.Push(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)), raw);
+    out.Push(static_cast<char>(0x80 | (cp & 0x3F)), raw);
+  } else {
+    out.Push(static_cast<char>(0xF0 | (cp >> 18)), raw);
+    out.Push(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)), raw);
+    out.Push(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)), raw);
+    out.Push(static_cast<char>(0x80 | (cp & 0x3F)), raw);
+  }
+}
+
+class Scanner {
+ public:
+  Scanner(std::string_view doc, const std::function<void(const XmlSite&)>& on_site)
+      : doc_(doc), on_site_(on_site) {}
+
+  Status Run() {
+    if (doc_.starts_with("\xEF\xBB\xBF")) pos_ = 3;
+    while (pos_ < doc_.size()) {
+      SVAULT_RETURN_IF_ERROR(doc_[pos_] == '<' ? Markup() : Text());
+    }
+    if (!seen_root_) return Fail("no root element");
+    if (!stack_.empty()) return Fail("unclosed element");
+    return Status::Ok();
+  }
+
+ private:
+  struct Frame {
+    std::string_view name;
+    std::string element;  // nearest flow element id ("" when none)
+    bool has_element = false;
+    bool code = false;
+  };
+  struct Attribute {
+    std::string_view name;
+    size_t begin, end;
+    char quote;
+  };
+
+  Status Fail(std::string_view what) const {
+    const size_t at = std::min(pos_, doc_.size());
+    const auto line = 1 + std::count(doc_.begin(), doc_.begin() + static_cast<long>(at), '\n');
+    return BadRequest(fmt::format("document is not well-formed XML: {} (line {})", what, line));
+  }
+
+  bool StartsWith(std::string_view s) const { return doc_.substr(pos_, s.size()) == s; }
+
+  // Skips to the end of `close`, failing with `what` when it never comes.
+  Status SkipPast(std::string_view close, std::string_view what) {
+    const size_t at = doc_.find(close, pos_);
+    if (at == std::string_view::npos) return Fail(what);
+    pos_ = at + close.size();
+    return Status::Ok();
+  }
+
+  Status Markup() {
+    if (StartsWith("<?")) return SkipPast("?>", "unterminated processing instruction");
+    if (StartsWith("<!--")) return SkipPast("-->", "unterminated comment");
+    if (StartsWith("<![CDATA[")) return Cdata();
+    if (StartsWith("<!DOCTYPE")) return Fail("a DOCTYPE is not accepted");
+    if (StartsWith("<!")) return Fail("unexpected markup declaration");
+    if (StartsWith("</")) return EndTag();
+    return StartTag();
+  }
+
+  Status Cdata() {
+    if (stack_.empty()) return Fail("CDATA outside the root element");
+    const size_t begin = pos_ + 9;
+    const size_t close = doc_.find("]]>", begin);
+    if (close == std::string_view::npos) return Fail("unterminated CDATA section");
+    Emit(XmlSite::Kind::kCdata, begin, close, '"');
+    pos_ = close + 3;
+    return Status::Ok();
+  }
+
+  std::string_view Name() {
+    const size_t begin = pos_;
+    if (pos_ < doc_.size() && IsNameStart(doc_[pos_])) {
+      while (pos_ < doc_.size() && IsNameChar(doc_[pos_])) ++pos_;
+    }
+    return doc_.substr(begin, pos_ - begin);
+  }
+
+  void SkipSpace() {
+    while (pos_ < doc_.size() && IsSpace(doc_[pos_])) ++pos_;
+  }
+
+  Status EndTag() {
+    pos_ += 2;
+    const std::string_view name = Name();
+    SkipSpace();
+    if (pos_ >= doc_.size() || doc_[pos_] != '>') return Fail("malformed end tag");
+    if (stack_.empty() || stack_.back().name != name) return Fail("mismatched end tag");
+    ++pos_;
+    stack_.pop_back();
+    return Status::Ok();
+  }
+
+  Status StartTag() {
+    ++pos_;
+    const std::string_view name = Name();
+    if (name.empty()) return Fail("bad element name");
+    if (stack_.empty() && seen_root_) return Fail("content after the root element");
+    std::vector<Attribute> attributes;
+    SVAULT_RETURN_IF_ERROR(Attributes(attributes));
+    const bool empty = doc_[pos_] == '/';
+    pos_ += empty ? 2 : 1;
+
+    Frame frame = FrameFor(name, attributes);
+    for (const Attribute& a : attributes) {
+      XmlSite site{XmlSite::Kind::kAttribute,
+                   a.begin,
+                   a.end,
+                   a.quote,
+                   frame.has_element ? &frame.element : nullptr,
+                   false};
+      on_site_(site);
+    }
+    seen_root_ = true;
+    if (!empty) stack_.push_back(std::move(frame));
+    return Status::Ok();
+  }
+
+  // Reads attributes up to `>` or `/>` (left at pos_).
+  Status Attributes(std::vector<Attribute>& out) {
+    while (true) {
+      const size_t before = pos_;
+      SkipSpace();
+      if (pos_ >= doc_.size()) return Fail("unterminated start tag");
+      if (doc_[pos_] == '>') return Status::Ok();
+      if (StartsWith("/>")) return Status::Ok();
+      if (pos_ == before) return Fail("space expected between attributes");
+      const std::string_view name = Name();
+      if (name.empty()) return Fail("bad attribute name");
+      SkipSpace();
+      if (pos_ >= doc_.size() || doc_[pos_] != '=') return Fail("'=' expected after attribute");
+      ++pos_;
+      SkipSpace();
+      if (pos_ >= doc_.size() || (doc_[pos_] != '"' && doc_[pos_] != '\'')) {
+        return Fail("quoted attribute value expected");
+      }
+      const char quote = doc_[pos_++];
+      const size_t close = doc_.find(quote, pos_);
+      if (close == std::string_view::npos) return Fail("unterminated attribute value");
+      for (const Attribute& a : out) {
+        if (a.name == name) return Fail("repeated attribute");
+      }
+      SVAULT_RETURN_IF_ERROR(CheckContent(pos_, close, true));
+      out.push_back(Attribute{name, pos_, close, quote});
+      pos_ = close + 1;
+    }
+  }
+
+  Frame FrameFor(std::string_view name, const std::vector<Attribute>& attributes) {
+    Frame frame;
+    frame.name = name;
+    if (!stack_.empty()) {
+      frame.element = stack_.back().element;
+      frame.has_element = stack_.back().has_element;
+      frame.code = stack_.back().code;
+    }
+    const std::string_view local = LocalName(name);
+    if (Contains(kCodeElements, local)) frame.code = true;
+    for (const Attribute& a : attributes) {
+      if (a.name == "language" || a.name == "scriptFormat") frame.code = true;
+      if (a.name == "id" && Contains(kFlowElements, local)) {
+        XmlSite site{XmlSite::Kind::kAttribute, a.begin, a.end, a.quote, nullptr, false};
+        frame.element = DecodeXml(doc_, site).text();
+        frame.has_element = true;
+      }
+    }
+    return frame;
+  }
+
+  Status Text() {
+    const size_t begin = pos_;
+    const size_t next = doc_.find('<', pos_);
+    const size_t end = next == std::string_view::npos ? doc_.size() : next;
+    pos_ = end;
+    if (stack_.empty()) {
+      for (size_t i = begin; i < end; ++i) {
+        if (!IsSpace(doc_[i])) {
+          pos_ = i;
+          return Fail("text outside the root element");
+        }
+      }
+      return Status::Ok();
+    }
+    SVAULT_RETURN_IF_ERROR(CheckContent(begin, end, false));
+    Emit(XmlSite::Kind::kText, begin, end, '"');
+    return Status::Ok();
+  }
+
+  // Entities must be known; attribute values may not hold '<'.
+  Status CheckContent(size_t begin, size_t end, bool attribute) {
+    for (size_t i = begin; i < end; ++i) {
+      if (doc_[i] == '<' && attribute) {
+        pos_ = i;
+        return Fail("'<' in an attribute value");
+      }
+      if (doc_[i] != '&') continue;
+      std::optional<Entity> entity = ReadEntity(doc_.substr(0, end), i);
+      if (!entity) {
+        pos_ = i;
+        return Fail("unknown or malformed entity");
+      }
+      i += entity->length - 1;
+    }
+    return Status::Ok();
+  }
+
+  void Emit(XmlSite::Kind kind, size_t begin, size_t end, char quote) {
+    const Frame& top = stack_.back();
+    XmlSite site{kind, begin, end, quote, top.has_element ? &top.element : nullptr, top.code};
+    on_site_(site);
+  }
+
+  std::string_view doc_;
+  const std::function<void(const XmlSite&)>& on_site_;
+  size_t pos_ = 0;
+  std::vector<Frame> stack_;
+  bool seen_root_ = false;
+};
+
+}  // namespace
+
+bool IsXmlChar(uint32_t cp) {
+  return cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
+         (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
+}
+
+Status ScanXml(std::string_view doc, const std::function<void(const XmlSite&)>& on_site) {
+  return Scanner(doc, on_site).Run();
+}
+
+Decoded DecodeXml(std::string_view doc, const XmlSite& site) {
+  if (site.kind == XmlSite::Kind::kCdata)
+    return Decoded::Identity(doc.substr(site.begin, site.end - site.begin), site.begin);
+  const bool attribute = site.kind == XmlSite::Kind::kAttribute;
+  Decoded out;
+  size_t i = site.begin;
+  while (i < site.end) {
+    const char c = doc[i];
+    if (c == '&') {
+      const std::optional<Entity> entity = ReadEntity(doc.substr(0, site.end), i);
+      PushUtf8(out, entity->cp, i);
+      i += entity->length;
+    } else if (c == '\r') {
+      // CR LF and a lone CR are one line end.
+      const size_t length = (i + 1 < site.end && doc[i + 1] == '\n') ? 2 : 1;
+      out.Push(attribute ? ' ' : '\n', i);
+      i += length;
+    } else {
+      out.Push(attribute && (c == '\t' || c == '\n') ? ' ' : c, i);
+      ++i;
+    }
+  }
+  out.Finish(site.end);
+  return out;
+}
+
+}  // namespace svault::refs
