@@ -29,6 +29,7 @@ struct Route {
   Scope scope;
   Capability capability;
   HandlerFn handler;
+  PrepareFn prepare = nullptr;  // reads what is asked for, before the request record
 };
 
 constexpr std::array kRoutes = {
@@ -61,6 +62,13 @@ constexpr std::array kRoutes = {
     Route{"GET", "audit", "audit.read", Scope::kGlobal, Capability::kAudit, ReadAudit},
     Route{"POST", "audit/verify", "audit.verify", Scope::kGlobal, Capability::kAudit, VerifyAudit},
     Route{"GET", "audit/head", "audit.head", Scope::kGlobal, Capability::kAudit, ReadAuditHead},
+    Route{"POST", "references", "refs.list", Scope::kNone, Capability::kList, ListReferences},
+    Route{"POST", "environments/{env}/validate", "refs.validate", Scope::kEnvironment,
+          Capability::kList, ValidateReferences, PrepareDocument},
+    Route{"POST", "environments/{env}/render", "refs.render", Scope::kEnvironment,
+          Capability::kResolve, RenderReferences, PrepareDocument},
+    Route{"POST", "environments/{env}/resolve", "refs.resolve", Scope::kEnvironment,
+          Capability::kResolve, ResolveKeys, PrepareResolve},
 };
 
 constexpr std::string_view kApiPrefix = "/api/v1/";
@@ -141,6 +149,9 @@ class AuditScope {
     entry_.role = std::string(vault::RoleName(p.role));
   }
   void SetTarget(const Route* route, const PathParams& params, const HttpRequest& request);
+  void AddRequestedKeys(std::vector<vault::AuditKey> keys) {
+    for (vault::AuditKey& k : keys) entry_.keys.push_back(std::move(k));
+  }
 
   // Writes the request record; kUnavailable when it cannot be made durable.
   Status Begin() {
@@ -228,7 +239,13 @@ Status CheckAccess(vault::Vault& vault, const Route& route, const vault::Princip
                    const PathParams& params) {
   switch (route.scope) {
     case Scope::kNone: return Status::Ok();
-    case Scope::kEnvironment: return vault.Authorize(principal, route.capability, params.env);
+    case Scope::kEnvironment:
+      // Validating a definition needs list or resolve (DESIGN.md §4).
+      if (route.handler == ValidateReferences &&
+          vault.Authorize(principal, Capability::kResolve, params.env).ok()) {
+        return Status::Ok();
+      }
+      return vault.Authorize(principal, route.capability, params.env);
     case Scope::kGlobal:
       // A token may always revoke itself.
       if (route.handler == RevokeToken && params.id == principal.token_id) return Status::Ok();
@@ -265,11 +282,12 @@ struct Outcome {
 // Steps 3 and 4 of the check order: capability and scope, then the handler (validation,
 // existence, check-and-set).
 Outcome Execute(vault::Vault& vault, const Route& route, const vault::Principal& principal,
-                const PathParams& params, const HttpRequest& request) {
+                const PathParams& params, const HttpRequest& request, Prepared& prepared) {
   Outcome out;
   out.status = CheckAccess(vault, route, principal, params);
   if (!out.status.ok()) return out;
-  RequestContext ctx{vault, request, principal, params.env, params.key, params.id, {}, {}, {}};
+  RequestContext ctx{vault,     request, principal, params.env, params.key,
+                     params.id, {},      {},        {},         &prepared};
   Result<HttpResponse> handled = route.handler(ctx);
   out.status = handled.status();
   if (handled.ok()) out.response = std::move(handled).value();
@@ -315,12 +333,19 @@ HttpResponse Api::Handle(const HttpRequest& request) {
   // 2. Token. The request record is durable before anything executes, 401s included.
   Result<vault::Principal> principal = vault_.Authenticate(BearerToken(request.authorization));
   if (principal.ok()) audit.SetPrincipal(*principal);
+  Prepared prepared;
+  if (principal.ok() && route != nullptr && route->prepare != nullptr) {
+    route->prepare(request, prepared);
+    audit.AddRequestedKeys(std::move(prepared.requested));
+  }
   if (Status begun = audit.Begin(); !begun.ok()) return ErrorResponse(begun, request.request_id);
 
   Outcome outcome;
   outcome.status = principal.status();
   if (outcome.status.ok() && route == nullptr) outcome.status = NotFound("no such endpoint");
-  if (outcome.status.ok()) outcome = Execute(vault_, *route, *principal, params, request);
+  if (outcome.status.ok()) {
+    outcome = Execute(vault_, *route, *principal, params, request, prepared);
+  }
   if (!outcome.status.ok()) outcome.response = ErrorResponse(outcome.status, request.request_id);
   LogRequest(request, params, outcome);
 

@@ -9,12 +9,14 @@ boost::json::object ReferenceDetailJson(const ReferenceDetail& ref, std::string_
     if (v) return boost::json::value_from(*v);
     return nullptr;
   };
-  boost::json::object o{{"key", ref.key},
-                        {"version", optional(ref.version)},
-                        {"line", optional(ref.line)},
-                        {"column", optional(ref.column)},
-                        {"element", optional(ref.element)},
-                        {"pointer", optional(ref.pointer)}};
+  // A malformed key in a batch is never echoed: it may be anything, a pasted value included.
+  boost::json::object o{
+      {"key", ref.key.empty() ? boost::json::value(nullptr) : boost::json::value(ref.key)},
+      {"version", optional(ref.version)},
+      {"line", optional(ref.line)},
+      {"column", optional(ref.column)},
+      {"element", optional(ref.element)},
+      {"pointer", optional(ref.pointer)}};
   if (!reason.empty()) o["reason"] = reason;
   return o;
 }

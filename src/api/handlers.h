@@ -10,9 +10,19 @@
 
 #include "api/http_types.h"
 #include "common/status.h"
+#include "refs/document.h"
 #include "vault/vault.h"
 
 namespace svault::api {
+
+// What a route prepares from the request before its request record is written: the keys asked
+// for (DESIGN.md §7: parsing a document is not executing it), and the parse itself so the handler
+// does not repeat it.
+struct Prepared {
+  std::optional<Result<refs::Scan>> scan;
+  std::vector<vault::AuditKey> requested;
+};
+using PrepareFn = void (*)(const HttpRequest&, Prepared&);
 
 struct RequestContext {
   vault::Vault& vault;
@@ -26,6 +36,8 @@ struct RequestContext {
   std::optional<std::string> audit_environment;
   // The token id the outcome record names (token.create).
   std::optional<std::string> audit_target;
+  // What the route's PrepareFn made of the request, if it has one.
+  Prepared* prepared = nullptr;
 };
 
 using HandlerFn = Result<HttpResponse> (*)(RequestContext&);
@@ -59,6 +71,16 @@ Result<HttpResponse> RevokeToken(RequestContext& ctx);
 Result<HttpResponse> ReadAudit(RequestContext& ctx);
 Result<HttpResponse> VerifyAudit(RequestContext& ctx);
 Result<HttpResponse> ReadAuditHead(RequestContext& ctx);
+
+// References. Listing needs any valid token; validate needs list or resolve on {env}; render
+// and resolve need resolve.
+Result<HttpResponse> ListReferences(RequestContext& ctx);
+Result<HttpResponse> ValidateReferences(RequestContext& ctx);
+Result<HttpResponse> RenderReferences(RequestContext& ctx);
+Result<HttpResponse> ResolveKeys(RequestContext& ctx);
+// Scan the document (validate, render) or read the keys (resolve) for the request record.
+void PrepareDocument(const HttpRequest& request, Prepared& prepared);
+void PrepareResolve(const HttpRequest& request, Prepared& prepared);
 
 // JSON views of domain records (never a value, never a token hash).
 boost::json::object EnvJson(const vault::EnvRecord& env);

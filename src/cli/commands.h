@@ -19,6 +19,7 @@ void AddEnvCommand(CLI::App& root, Action& action);     // cmd_env.cc
 void AddSecretCommand(CLI::App& root, Action& action);  // cmd_secret.cc
 void AddTokenCommand(CLI::App& root, Action& action);   // cmd_token.cc
 void AddAuditCommand(CLI::App& root, Action& action);   // cmd_audit.cc
+void AddRefsCommands(CLI::App& root, Action& action);   // cmd_refs.cc: refs, validate, render
 
 }  // namespace svault::cli
 

@@ -65,6 +65,12 @@ std::string FormatDetail(const json::object& detail) {
     if (const auto* l = detail.if_contains("line"); l && !l->is_null()) {
       where += " line " + ValueText(*l) + " column " + FieldText(detail, "column");
     }
+    if (const auto* e = detail.if_contains("element"); e && !e->is_null()) {
+      where += " in " + ValueText(*e);
+    }
+    if (const auto* p = detail.if_contains("pointer"); p && !p->is_null()) {
+      where += " at " + ValueText(*p);
+    }
   } else {
     where = "-";
   }

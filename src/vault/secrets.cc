@@ -128,6 +128,20 @@ Status Vault::DeleteSecret(std::string_view env_id, std::string_view key) {
   return txn->Commit();
 }
 
+Result<std::optional<SecretValue>> Vault::ReadValue(storage::Transaction& txn, const EnvRecord& env,
+                                                    std::string_view key,
+                                                    std::optional<uint64_t> version) {
+  SVAULT_ASSIGN_OR_RETURN(auto meta, LoadMeta(txn, env.uid, key));
+  if (!meta) return std::optional<SecretValue>();
+  const uint64_t wanted = version.value_or(meta->version);
+  SVAULT_ASSIGN_OR_RETURN(auto text, txn.Get(paths::Version(env.uid, key, wanted)));
+  if (!text) return std::optional<SecretValue>();
+  SVAULT_ASSIGN_OR_RETURN(VersionRecord record, DecodeVersion(*text));
+  if (record.version != wanted) return IntegrityError("stored version does not match its row");
+  SVAULT_ASSIGN_OR_RETURN(SecretBytes value, DecryptValue(txn, env, key, wanted, record.blob));
+  return std::optional<SecretValue>(SecretValue{wanted, std::move(value)});
+}
+
 Result<SecretValue> Vault::RevealSecret(std::string_view env_id, std::string_view key,
                                         std::optional<uint64_t> version) {
   std::shared_lock lock(seal_mu_);
@@ -136,14 +150,51 @@ Result<SecretValue> Vault::RevealSecret(std::string_view env_id, std::string_vie
   SVAULT_ASSIGN_OR_RETURN(EnvRecord env, RequireEnv(*txn, env_id));
   SVAULT_ASSIGN_OR_RETURN(auto meta, LoadMeta(*txn, env.uid, key));
   if (!meta) return NoSuchSecret();
+  SVAULT_ASSIGN_OR_RETURN(auto value, ReadValue(*txn, env, key, version));
+  if (!value) return NotFound("no such version");
+  return std::move(*value);
+}
 
-  const uint64_t wanted = version.value_or(meta->version);
-  SVAULT_ASSIGN_OR_RETURN(auto text, txn->Get(paths::Version(env.uid, key, wanted)));
-  if (!text) return NotFound("no such version");
-  SVAULT_ASSIGN_OR_RETURN(VersionRecord record, DecodeVersion(*text));
-  if (record.version != wanted) return IntegrityError("stored version does not match its row");
-  SVAULT_ASSIGN_OR_RETURN(SecretBytes value, DecryptValue(*txn, env, key, wanted, record.blob));
-  return SecretValue{wanted, std::move(value)};
+Result<std::vector<bool>> Vault::CheckReferences(const Principal& principal,
+                                                 std::string_view env_id,
+                                                 std::span<const KeyRef> refs) {
+  SVAULT_ASSIGN_OR_RETURN(auto txn, store_.Begin(storage::TxnMode::kRead));
+  SVAULT_ASSIGN_OR_RETURN(EnvRecord env, RequireEnv(*txn, env_id));
+  std::vector<bool> exists;
+  exists.reserve(refs.size());
+  for (const KeyRef& ref : refs) {
+    if (!KeyAllowed(principal, ref.key)) {
+      exists.push_back(false);
+      continue;
+    }
+    SVAULT_ASSIGN_OR_RETURN(auto meta, LoadMeta(*txn, env.uid, ref.key));
+    bool found = meta.has_value();
+    if (found && ref.version && *ref.version != meta->version) {
+      SVAULT_ASSIGN_OR_RETURN(auto row, txn->Get(paths::Version(env.uid, ref.key, *ref.version)));
+      found = row.has_value();
+    }
+    exists.push_back(found);
+  }
+  return exists;
+}
+
+Result<std::vector<std::optional<SecretValue>>> Vault::ResolveSecrets(
+    const Principal& principal, std::string_view env_id, std::span<const KeyRef> refs) {
+  std::shared_lock lock(seal_mu_);
+  if (!unsealed_) return SealedError();
+  SVAULT_ASSIGN_OR_RETURN(auto txn, store_.Begin(storage::TxnMode::kRead));
+  SVAULT_ASSIGN_OR_RETURN(EnvRecord env, RequireEnv(*txn, env_id));
+  std::vector<std::optional<SecretValue>> values;
+  values.reserve(refs.size());
+  for (const KeyRef& ref : refs) {
+    if (!KeyAllowed(principal, ref.key)) {  // outside the token's patterns reads as missing
+      values.emplace_back();
+      continue;
+    }
+    SVAULT_ASSIGN_OR_RETURN(auto value, ReadValue(*txn, env, ref.key, ref.version));
+    values.push_back(std::move(value));
+  }
+  return values;
 }
 
 Result<Page<VersionRecord>> Vault::ListVersions(std::string_view env_id, std::string_view key,

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +56,12 @@ struct SecretWrite {
 struct SecretValue {
   uint64_t version = 0;
   SecretBytes value;
+};
+
+// A key, optionally pinned to a version (nullopt = current).
+struct KeyRef {
+  std::string key;
+  std::optional<uint64_t> version;
 };
 
 struct TokenSpec {
@@ -144,6 +151,21 @@ class Vault {
   Result<Page<VersionRecord>> ListVersions(std::string_view env_id, std::string_view key,
                                            std::string_view cursor, size_t limit);
 
+  // ---- References (DESIGN.md §3, §4) --------------------------------------------------------
+
+  // Whether each reference exists for `principal`: the key (or the pinned version) exists and
+  // the key is within the principal's key patterns. One read transaction. kNotFound when the
+  // environment does not exist. The capability check is the caller's.
+  Result<std::vector<bool>> CheckReferences(const Principal& principal, std::string_view env_id,
+                                            std::span<const KeyRef> refs);
+
+  // The value of each reference, from one read transaction; nullopt for a reference that is
+  // missing or outside the principal's key patterns (the two are not told apart). kNotFound
+  // when the environment does not exist, kIntegrityError when a ciphertext fails.
+  Result<std::vector<std::optional<SecretValue>>> ResolveSecrets(const Principal& principal,
+                                                                 std::string_view env_id,
+                                                                 std::span<const KeyRef> refs);
+
  private:
   struct Unsealed;
 
@@ -159,6 +181,10 @@ class Vault {
   Result<SecretBytes> DecryptValue(storage::Transaction& txn, const EnvRecord& env,
                                    std::string_view key, uint64_t version, std::string_view blob);
   void ForgetDataKeys(std::string_view uid);
+  // The value of `version` (current when nullopt), or nullopt when the key or version is gone.
+  Result<std::optional<SecretValue>> ReadValue(storage::Transaction& txn, const EnvRecord& env,
+                                               std::string_view key,
+                                               std::optional<uint64_t> version);
   // Mints a random token for `principal`, stores its record and hash, and returns the token.
   static Result<SecretBytes> StoreToken(storage::Transaction& txn,
                                         const crypto::GuardedKey& hash_key,

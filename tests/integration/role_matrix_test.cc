@@ -235,6 +235,50 @@ std::vector<Endpoint> Endpoints() {
          return Call{"POST", "/api/v1/audit/verify", "", "text/plain"};
        },
        {200, 403, 403, 403, 200}},
+      {"refs.list",
+       [](const std::string&) {
+         return Call{"POST", "/api/v1/references?format=text", "{{secrets.K}}", "text/plain"};
+       },
+       {200, 200, 200, 200, 200}},
+      {"refs.validate",
+       [env](const std::string&) {
+         return Call{"POST", env + "/validate?format=text", "{{secrets.K}}", "text/plain"};
+       },
+       {200, 200, 200, 200, 200}},
+      {"refs.validate missing env",
+       [](const std::string&) {
+         return Call{"POST", "/api/v1/environments/missing/validate?format=text", "x",
+                     "text/plain"};
+       },
+       {404, 403, 403, 403, 403}},
+      {"refs.render",
+       [env](const std::string&) {
+         return Call{"POST", env + "/render?format=text", "{{secrets.K}}", "text/plain"};
+       },
+       {200, 200, 403, 200, 403}},
+      {"refs.render outside key patterns",
+       [env](const std::string&) {
+         RoleMatrixTest::Admin("PUT", "/api/v1/environments/acme/secrets/OTHER",
+                               R"({"value":"o"})");
+         return Call{"POST", env + "/render?format=text", "{{secrets.OTHER}}", "text/plain"};
+       },
+       {200, 200, 403, 422, 403}},
+      {"refs.render other env",
+       [](const std::string&) {
+         return Call{"POST", "/api/v1/environments/other/render?format=text", "{{secrets.K}}",
+                     "text/plain"};
+       },
+       {422, 403, 403, 403, 403}},
+      {"refs.resolve",
+       [env](const std::string&) {
+         return Call{"POST", env + "/resolve", R"({"keys":["K","K@1"]})"};
+       },
+       {200, 200, 403, 200, 403}},
+      {"refs.resolve missing env",
+       [](const std::string&) {
+         return Call{"POST", "/api/v1/environments/missing/resolve", R"({"keys":["K"]})"};
+       },
+       {404, 403, 403, 403, 403}},
       {"unknown endpoint",
        [](const std::string&) {
          return Call{"GET", "/api/v1/nope"};
@@ -254,7 +298,9 @@ TEST_F(RoleMatrixTest, EveryEndpointEveryCaller) {
       const int expected = who < 5 ? endpoint.expect[who] : 401;
       EXPECT_EQ(r.status, expected) << endpoint.name << " as " << kWhoNames[who] << ": " << r.body;
       if (expected >= 400) {
-        const std::string code = expected == 422 ? "validation_failed" : CodeFor(expected);
+        const bool refs = endpoint.name.starts_with("refs.");
+        const std::string code =
+            expected == 422 ? (refs ? "unresolved" : "validation_failed") : CodeFor(expected);
         EXPECT_EQ(r.ErrorCode(), code) << endpoint.name << " as " << kWhoNames[who];
       }
     }
