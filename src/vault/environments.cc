@@ -62,11 +62,45 @@ Result<Page<EnvRecord>> Vault::ListEnvironments(const Principal& principal, std:
   return page;
 }
 
+Result<uint64_t> LoadVersionFloor(storage::Transaction& txn, std::string_view env_id) {
+  SVAULT_ASSIGN_OR_RETURN(auto text, txn.Get(paths::VersionFloor(env_id)));
+  if (!text) return uint64_t{0};
+  try {
+    return static_cast<uint64_t>(std::stoull(*text));
+  } catch (const std::exception&) {
+    return IntegrityError("stored version floor is malformed");
+  }
+}
+
+// The highest version number any key of `env` ever had, or of an earlier environment of its id.
+Result<uint64_t> Vault::HighestVersionEver(storage::Transaction& txn, const EnvRecord& env) {
+  SVAULT_ASSIGN_OR_RETURN(uint64_t highest, LoadVersionFloor(txn, env.id));
+  const std::string prefix = paths::Highest(env.uid, "");
+  std::string after;
+  while (true) {
+    SVAULT_ASSIGN_OR_RETURN(auto page, txn.Scan(prefix, after, 1000));
+    for (const storage::Entry& e : page) {
+      try {
+        highest = std::max<uint64_t>(highest, std::stoull(e.value));
+      } catch (const std::exception&) {
+        return IntegrityError("stored version counter is malformed");
+      }
+    }
+    if (page.size() < 1000) return highest;
+    after = page.back().path;
+  }
+}
+
 Status Vault::DeleteEnvironment(std::string_view id) {
   std::shared_lock lock(seal_mu_);
   if (!unsealed_) return SealedError();
   SVAULT_ASSIGN_OR_RETURN(auto txn, store_.Begin(storage::TxnMode::kWrite));
   SVAULT_ASSIGN_OR_RETURN(EnvRecord env, RequireEnv(*txn, id));
+
+  // A later environment of the same id numbers its versions above every number used here, so
+  // a pinned reference (`{{secrets.K@3}}`) never silently means another credential.
+  SVAULT_ASSIGN_OR_RETURN(uint64_t floor, HighestVersionEver(*txn, env));
+  SVAULT_RETURN_IF_ERROR(txn->Put(paths::VersionFloor(id), std::to_string(floor)));
 
   // Secrets, versions and data keys go together; without the data keys no copy of the
   // ciphertexts (WAL, free pages, backups without these rows) decrypts again.

@@ -113,6 +113,7 @@ std::string Version(std::string_view uid, std::string_view key, uint64_t version
 std::string Highest(std::string_view uid, std::string_view key) {
   return fmt::format("e/{}/hv/{}", uid, key);
 }
+std::string VersionFloor(std::string_view env_id) { return fmt::format("vfloor/{}", env_id); }
 std::string TokenByHash(std::string_view hash_hex) { return fmt::format("tok/{}", hash_hex); }
 std::string TokenById(std::string_view token_id) { return fmt::format("tid/{}", token_id); }
 }  // namespace paths

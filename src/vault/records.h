@@ -7,6 +7,8 @@
 //   e/<uid>/s/<key>                           secret metadata (live keys only)
 //   e/<uid>/v/<key>#<version, 10 digits>      one version: attribution and the value blob
 //   e/<uid>/hv/<key>                          highest version the key ever had (kept on delete)
+//   vfloor/<id>                               highest version any key had in environments of
+//                                             this id that were deleted (kept for good)
 //   tok/<keyed hash>                          -> token id
 //   tid/<token id>                            token record
 // `#` cannot occur in a key, so the versions of `a` never mix with those of `a/b`.
@@ -71,6 +73,7 @@ std::string Secret(std::string_view uid, std::string_view key);
 std::string VersionPrefix(std::string_view uid, std::string_view key);
 std::string Version(std::string_view uid, std::string_view key, uint64_t version);
 std::string Highest(std::string_view uid, std::string_view key);
+std::string VersionFloor(std::string_view env_id);
 std::string TokenByHash(std::string_view hash_hex);
 std::string TokenById(std::string_view token_id);
 }  // namespace paths

@@ -73,8 +73,12 @@ Result<SecretMeta> Vault::WriteSecret(const Principal& writer, std::string_view 
   meta.updated_by = writer.token_id;
 
   if (write.value) {
-    // Numbers continue after the highest the key ever had, even across deletes.
+    // Numbers continue after the highest the key ever had, even across deletes (of the key, or
+    // of an earlier environment of this id).
     SVAULT_ASSIGN_OR_RETURN(uint64_t highest, LoadHighest(*txn, env.uid, key));
+    if (highest == 0) {
+      SVAULT_ASSIGN_OR_RETURN(highest, LoadVersionFloor(*txn, env.id));
+    }
     VersionRecord version;
     version.version = highest + 1;
     version.created_at_ms = now;

@@ -181,6 +181,7 @@ class Vault {
   Result<SecretBytes> DecryptValue(storage::Transaction& txn, const EnvRecord& env,
                                    std::string_view key, uint64_t version, std::string_view blob);
   void ForgetDataKeys(std::string_view uid);
+  Result<uint64_t> HighestVersionEver(storage::Transaction& txn, const EnvRecord& env);
   // The value of `version` (current when nullopt), or nullopt when the key or version is gone.
   Result<std::optional<SecretValue>> ReadValue(storage::Transaction& txn, const EnvRecord& env,
                                                std::string_view key,

@@ -29,6 +29,10 @@ struct Vault::Unsealed {
   std::map<std::pair<std::string, uint32_t>, std::shared_ptr<const crypto::GuardedKey>> deks;
 };
 
+// The floor below which new versions in environment `env_id` are never numbered: the highest
+// version of any key in deleted environments of that id (0 when none).
+Result<uint64_t> LoadVersionFloor(storage::Transaction& txn, std::string_view env_id);
+
 // Common failures.
 inline Status SealedError() { return {Code::kSealed, "vault is sealed"}; }
 inline Status NoSuchEnvironment() { return NotFound("no such environment"); }

@@ -66,6 +66,45 @@ TEST(WalkthroughTest, ReadmeStepsWorkAsWritten) {
   CliResult verified = RunCli({"audit", "verify", dir + "/audit"}, "", auditor);
   EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
   EXPECT_NE(verified.out.find("ok"), std::string::npos);
+
+  // 6. The database host, and a token for the workflow engine.
+  CliResult host = RunCli({"secret", "put", "--env", "acme-prod", "DB_HOST", "--type", "hostname"},
+                          "db-7.acme.internal", security);
+  ASSERT_EQ(host.exit_code, 0) << host.err;
+  const std::string runtime_file = dir + "/runtime.token";
+  ASSERT_EQ(
+      RunCli({"token", "create", "--role", "runtime", "--env", "acme-prod", "-o", runtime_file}, "",
+             root)
+          .exit_code,
+      0);
+  const auto runtime = as(ReadFile(runtime_file));
+
+  // 7. A developer lists the references offline and validates them: no value shown.
+  const std::string example = std::string(SVAULT_SOURCE_DIR) + "/examples/order-notify.bpmn";
+  CliResult refs = RunCli({"refs", example});
+  ASSERT_EQ(refs.exit_code, 0) << refs.err;
+  CliResult validated = RunCli({"validate", example, "--env", "acme-prod"}, "", developer);
+  ASSERT_EQ(validated.exit_code, 0) << validated.err;
+  EXPECT_NE(validated.out.find("DB_HOST  9:127     /host    true    false"), std::string::npos)
+      << validated.out;
+  EXPECT_NE(validated.out.find("SLACK_TOKEN  13:127    /token   true    false"), std::string::npos);
+  EXPECT_EQ(validated.out.find("xoxb"), std::string::npos);
+
+  // 8. The runtime renders it into a new file.
+  const std::string rendered = dir + "/order-notify.rendered.bpmn";
+  CliResult render = RunCli({"render", example, "--env", "acme-prod", "-o", rendered}, "", runtime);
+  ASSERT_EQ(render.exit_code, 0) << render.err;
+  EXPECT_NE(ReadFile(rendered).find(
+                "pm:config=\"{&#34;token&#34;:&#34;xoxb-1234-demo&#34;,&#34;channel&#34;:&#34;"
+                "#orders&#34;,&#34;text&#34;:&#34;New order {{order_id}}&#34;}\""),
+            std::string::npos);
+
+  // 9. The trail: keys asked for, then the versions used.
+  CliResult trail = RunCli({"audit", "tail"}, "", auditor);
+  EXPECT_NE(trail.out.find("request refs.render environment=acme-prod"), std::string::npos);
+  EXPECT_NE(trail.out.find("keys=DB_HOST,SLACK_TOKEN"), std::string::npos);
+  EXPECT_NE(trail.out.find("outcome=ok client"), std::string::npos);
+  EXPECT_NE(trail.out.find("keys=DB_HOST@1,SLACK_TOKEN@1"), std::string::npos) << trail.out;
 }
 
 }  // namespace

@@ -96,6 +96,26 @@ TEST_F(VaultTest, VersionsAreNeverReusedAfterDelete) {
   EXPECT_EQ(versions->items[0].version, 3u);
 }
 
+TEST_F(VaultTest, RecreatedEnvironmentNumbersAboveEveryEarlierVersion) {
+  ASSERT_TRUE(vault_->CreateEnvironment(root_, "acme", "").ok());
+  Put("acme", "K", "1");
+  Put("acme", "K", "2");
+  Put("acme", "J", "1");
+  ASSERT_TRUE(vault_->DeleteEnvironment("acme").ok());
+  ASSERT_TRUE(vault_->CreateEnvironment(root_, "acme", "").ok());
+  // A definition pinned to K@1 or K@2 finds nothing rather than a new credential.
+  EXPECT_EQ(Put("acme", "J", "new").version, 3u);
+  EXPECT_EQ(Put("acme", "K", "new").version, 3u);
+  EXPECT_EQ(Put("acme", "K", "newer").version, 4u);
+  EXPECT_EQ(vault_->RevealSecret("acme", "K", 1).status().code(), Code::kNotFound);
+
+  ASSERT_TRUE(vault_->DeleteEnvironment("acme").ok());
+  ASSERT_TRUE(vault_->CreateEnvironment(root_, "acme", "").ok());
+  EXPECT_EQ(Put("acme", "X", "x").version, 5u);
+  ASSERT_TRUE(vault_->CreateEnvironment(root_, "other", "").ok());
+  EXPECT_EQ(Put("other", "X", "x").version, 1u);
+}
+
 TEST_F(VaultTest, CheckAndSet) {
   ASSERT_TRUE(vault_->CreateEnvironment(root_, "acme", "").ok());
   Put("acme", "K", "1", 0);
