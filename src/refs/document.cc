@@ -227,7 +227,7 @@ Result<std::string> RenderDocument(std::string_view document, const Scan& scan,
     if (!CanEncode(scan.references[i].context, values[i]->Reveal())) {
       unencodable.push_back(ProblemFor(scan.references[i], Reason::kUnencodable));
     }
-    capacity += values[i]->size() * kMaxExpansion + 2;
+    capacity += values[i]->size() * kMaxExpansion + kMaxFixedOverhead;
   }
   if (!unencodable.empty()) {
     return Unresolved("a value cannot be written where its reference stands", unencodable);

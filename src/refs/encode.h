@@ -15,8 +15,10 @@ namespace svault::refs {
 // CR, env refuses NUL.
 bool CanEncode(Context context, std::string_view value);
 
-// The largest number of output bytes one value byte can become.
+// The largest number of output bytes one value byte can become, and the most bytes a value adds
+// besides (the quotes around a FEEL literal in an attribute: 2 x `&quot;`).
 inline constexpr size_t kMaxExpansion = 12;
+inline constexpr size_t kMaxFixedOverhead = 16;
 
 // Appends `value` escaped for `context` (CanEncode must hold). `quote` is the attribute's quote
 // for the XML attribute contexts.
