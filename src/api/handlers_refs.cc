@@ -22,6 +22,8 @@ namespace json = boost::json;
 namespace {
 
 constexpr size_t kMaxResolveKeys = 1000;
+// A definition holding more references than this is refused (422) rather than audited key by key.
+constexpr size_t kMaxDocumentReferences = 10000;
 
 struct DocumentQuery {
   refs::Format format = refs::Format::kText;
@@ -55,8 +57,13 @@ Result<DocumentQuery> ReadDocumentQuery(const HttpRequest& request, bool with_fo
 // The document's scan: the one made for the request record when there is one.
 Result<refs::Scan> ScanBody(RequestContext& ctx) {
   SVAULT_ASSIGN_OR_RETURN(DocumentQuery q, ReadDocumentQuery(ctx.request, true));
-  if (ctx.prepared != nullptr && ctx.prepared->scan) return std::move(*ctx.prepared->scan);
-  return refs::ScanDocument(ctx.request.body, q.format, q.dialect);
+  Result<refs::Scan> scan = ctx.prepared != nullptr && ctx.prepared->scan
+                                ? std::move(*ctx.prepared->scan)
+                                : refs::ScanDocument(ctx.request.body, q.format, q.dialect);
+  if (scan.ok() && scan->references.size() + scan->problems.size() > kMaxDocumentReferences) {
+    return Invalid("/", fmt::format("holds more than {} references", kMaxDocumentReferences));
+  }
+  return scan;
 }
 
 // Distinct {key, version} pairs, and for each reference the index of its pair.
@@ -144,6 +151,7 @@ void PrepareDocument(const HttpRequest& request, Prepared& prepared) {
   if (!q.ok()) return;
   prepared.scan = refs::ScanDocument(request.body, q->format, q->dialect);
   if (!prepared.scan->ok()) return;
+  if ((*prepared.scan)->references.size() > kMaxDocumentReferences) return;  // refused later
   for (const vault::KeyRef& key : DistinctKeys((*prepared.scan)->references).keys) {
     prepared.requested.push_back(vault::AuditKey{key.key, key.version});
   }

@@ -47,8 +47,8 @@ Scan Builder::Finish() {
 Location Builder::LocationOf(size_t raw) {
   if (line_starts_.empty()) {
     line_starts_.push_back(0);
-    for (size_t i = 0; i < doc_.size(); ++i) {
-      if (doc_[i] == '\n') line_starts_.push_back(i + 1);
+    for (size_t nl = doc_.find('\n'); nl != std::string_view::npos; nl = doc_.find('\n', nl + 1)) {
+      line_starts_.push_back(nl + 1);
     }
   }
   const auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), raw) - 1;

@@ -10,11 +10,6 @@ Decoded Decoded::Identity(std::string_view raw, size_t base) {
   return d;
 }
 
-void Decoded::Push(char c, size_t raw_offset) {
-  text_.push_back(c);
-  raw_.push_back(raw_offset);
-}
-
 void Decoded::Finish(size_t raw_end) { raw_.push_back(raw_end); }
 
 void Decoded::ComposeWith(const Decoded& outer) {

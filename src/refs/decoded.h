@@ -17,8 +17,16 @@ class Decoded {
   // Text that is its own raw spelling, starting at raw offset `base`.
   static Decoded Identity(std::string_view raw, size_t base);
 
+  // Room for `n` decoded bytes.
+  void Reserve(size_t n) {
+    text_.reserve(n);
+    raw_.reserve(n + 1);
+  }
   // Appends one decoded byte spelled by the raw bytes starting at `raw_offset`.
-  void Push(char c, size_t raw_offset);
+  void Push(char c, size_t raw_offset) {
+    text_.push_back(c);
+    raw_.push_back(raw_offset);
+  }
   // Closes the text: `raw_end` is where the raw spelling of the last byte ends.
   void Finish(size_t raw_end);
 

@@ -75,12 +75,31 @@ void ScanFeel(const Decoded& attr, Site site, bool bare, Builder& out) {
   }
 }
 
+bool IsBraceOrBackslash(uint32_t cp) { return cp == '{' || cp == '\\'; }
+bool IsBareFormChar(uint32_t cp) {
+  return cp == '.' || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
+         (cp >= '0' && cp <= '9');
+}
+
+// Whether raw attribute bytes may spell a reference in some layer: a `{` or a `\` (the start of
+// a JSON or FEEL escape that may decode to one), or the bare form, each either as itself or as
+// a character reference. Saves decoding the many attributes that hold none.
+bool RawMayHoldReference(std::string_view raw, bool bare) {
+  if (raw.find('{') != std::string_view::npos || raw.find('\\') != std::string_view::npos) {
+    return true;
+  }
+  if (bare && raw.find("secrets.") != std::string_view::npos) return true;
+  return AnyCharacterReference(raw, bare ? IsBareFormChar : IsBraceOrBackslash) ||
+         (bare && AnyCharacterReference(raw, IsBraceOrBackslash));
+}
+
 void ScanAttribute(std::string_view doc, const XmlSite& xml, bool bare, Builder& out) {
   const std::string_view raw = doc.substr(xml.begin, xml.end - xml.begin);
-  if (raw.find('&') == std::string_view::npos && !MayHoldReference(raw, bare)) return;
+  if (!RawMayHoldReference(raw, bare)) return;
   const Decoded attr = DecodeXml(doc, xml);
   const std::string& t = attr.text();
-  if (!MayHoldReference(t, bare)) return;
+  // A `\` may still hide `{{` behind a JSON or FEEL escape in the next layer.
+  if (!MayHoldReference(t, bare) && t.find('\\') == std::string::npos) return;
 
   Site site{Context::kXmlAttribute, xml.quote, xml.element};
   if (t.starts_with('=')) return ScanFeel(attr, site, bare, out);

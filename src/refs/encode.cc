@@ -50,6 +50,8 @@ class XmlSink {
       case '\r': out_ += "&#13;"; return;
       default: break;
     }
+    // In text `]` is written as a reference, so no `]]>` can form with the bytes around it.
+    if (!attribute_ && c == ']') return void(out_ += "&#93;");
     if (attribute_) {
       if (c == '\t') return void(out_ += "&#9;");
       if (c == '\n') return void(out_ += "&#10;");
@@ -139,8 +141,10 @@ void EnvEscape(std::string_view value, std::string& out) {
   }
 }
 
-// CDATA content: `]]>` is split across two sections.
+// CDATA content: the value gets sections of its own (so it cannot form `]]>` with the bytes
+// around it), and a `]]>` inside it is split across two sections.
 void CdataEscape(std::string_view value, std::string& out) {
+  out += "]]><![CDATA[";
   size_t start = 0;
   size_t at;
   while ((at = value.find("]]>", start)) != std::string_view::npos) {
@@ -149,6 +153,7 @@ void CdataEscape(std::string_view value, std::string& out) {
     start = at + 2;
   }
   out.append(value.substr(start));
+  out += "]]><![CDATA[";
 }
 
 }  // namespace
@@ -186,7 +191,11 @@ void AppendEncoded(Context context, char quote, std::string_view value, std::str
     case Context::kEnvQuoted: return EnvEscape(value, out);
     case Context::kJsonString: return StringEscape(value, plain);
     case Context::kXmlAttribute: return attribute(value);
-    case Context::kXmlText: return text(value);
+    case Context::kXmlText:
+      // An empty value still separates the text around it: `]]{{secrets.K}}>` must not become
+      // `]]>`.
+      if (value.empty()) return void(out += "<![CDATA[]]>");
+      return text(value);
     case Context::kXmlCdata: return CdataEscape(value, out);
     case Context::kXmlJsonAttribute: return StringEscape(value, attribute);
     case Context::kXmlFeelString: return StringEscape(value, attribute);

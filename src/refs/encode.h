@@ -16,9 +16,9 @@ namespace svault::refs {
 bool CanEncode(Context context, std::string_view value);
 
 // The largest number of output bytes one value byte can become, and the most bytes a value adds
-// besides (the quotes around a FEEL literal in an attribute: 2 x `&quot;`).
+// besides (the sections around a CDATA value: 2 x `]]><![CDATA[`).
 inline constexpr size_t kMaxExpansion = 12;
-inline constexpr size_t kMaxFixedOverhead = 16;
+inline constexpr size_t kMaxFixedOverhead = 24;
 
 // Appends `value` escaped for `context` (CanEncode must hold). `quote` is the attribute's quote
 // for the XML attribute contexts.

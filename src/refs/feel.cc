@@ -80,6 +80,7 @@ std::vector<FeelSpan> SplitFeel(std::string_view e) {
 
 Decoded DecodeFeelString(std::string_view e, size_t begin, size_t end) {
   Decoded out;
+  out.Reserve(end - begin);
   size_t i = begin;
   while (i < end) {
     if (e[i] != '\\' || i + 1 >= end) {

@@ -249,6 +249,7 @@ bool IsJson(std::string_view input) { return Scanner(input, nullptr).Run().ok();
 
 Decoded DecodeJsonString(std::string_view in, size_t begin, size_t end) {
   Decoded out;
+  out.Reserve(end - begin);
   size_t i = begin;
   while (i < end) {
     if (in[i] != '\\') {

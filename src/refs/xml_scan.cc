@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <deque>
 #include <optional>
 #include <vector>
 
@@ -132,8 +133,7 @@ class Scanner {
  private:
   struct Frame {
     std::string_view name;
-    std::string element;  // nearest flow element id ("" when none)
-    bool has_element = false;
+    const std::string* element = nullptr;  // id of the nearest flow element, in ids_
     bool code = false;
   };
   struct Attribute {
@@ -206,23 +206,17 @@ class Scanner {
     const std::string_view name = Name();
     if (name.empty()) return Fail("bad element name");
     if (stack_.empty() && seen_root_) return Fail("content after the root element");
-    std::vector<Attribute> attributes;
-    SVAULT_RETURN_IF_ERROR(Attributes(attributes));
+    attributes_.clear();
+    SVAULT_RETURN_IF_ERROR(Attributes(attributes_));
     const bool empty = doc_[pos_] == '/';
     pos_ += empty ? 2 : 1;
 
-    Frame frame = FrameFor(name, attributes);
-    for (const Attribute& a : attributes) {
-      XmlSite site{XmlSite::Kind::kAttribute,
-                   a.begin,
-                   a.end,
-                   a.quote,
-                   frame.has_element ? &frame.element : nullptr,
-                   false};
-      on_site_(site);
+    const Frame frame = FrameFor(name, attributes_);
+    for (const Attribute& a : attributes_) {
+      on_site_(XmlSite{XmlSite::Kind::kAttribute, a.begin, a.end, a.quote, frame.element, false});
     }
     seen_root_ = true;
-    if (!empty) stack_.push_back(std::move(frame));
+    if (!empty) stack_.push_back(frame);
     return Status::Ok();
   }
 
@@ -261,7 +255,6 @@ class Scanner {
     frame.name = name;
     if (!stack_.empty()) {
       frame.element = stack_.back().element;
-      frame.has_element = stack_.back().has_element;
       frame.code = stack_.back().code;
     }
     const std::string_view local = LocalName(name);
@@ -270,8 +263,8 @@ class Scanner {
       if (a.name == "language" || a.name == "scriptFormat") frame.code = true;
       if (a.name == "id" && Contains(kFlowElements, local)) {
         XmlSite site{XmlSite::Kind::kAttribute, a.begin, a.end, a.quote, nullptr, false};
-        frame.element = DecodeXml(doc_, site).text();
-        frame.has_element = true;
+        ids_.push_back(DecodeXml(doc_, site).text());
+        frame.element = &ids_.back();
       }
     }
     return frame;
@@ -292,38 +285,46 @@ class Scanner {
       return Status::Ok();
     }
     SVAULT_RETURN_IF_ERROR(CheckContent(begin, end, false));
+    const size_t cdata_end = doc_.substr(0, end).find("]]>", begin);
+    if (cdata_end != std::string_view::npos) {
+      pos_ = cdata_end;
+      return Fail("']]>' in text");
+    }
     Emit(XmlSite::Kind::kText, begin, end, '"');
     return Status::Ok();
   }
 
   // Entities must be known; attribute values may not hold '<'.
   Status CheckContent(size_t begin, size_t end, bool attribute) {
-    for (size_t i = begin; i < end; ++i) {
-      if (doc_[i] == '<' && attribute) {
-        pos_ = i;
+    const std::string_view content = doc_.substr(0, end);
+    if (attribute) {
+      const size_t lt = content.find('<', begin);
+      if (lt != std::string_view::npos) {
+        pos_ = lt;
         return Fail("'<' in an attribute value");
       }
-      if (doc_[i] != '&') continue;
-      std::optional<Entity> entity = ReadEntity(doc_.substr(0, end), i);
-      if (!entity) {
+    }
+    for (size_t i = content.find('&', begin); i != std::string_view::npos;
+         i = content.find('&', i + 1)) {
+      if (!ReadEntity(content, i)) {
         pos_ = i;
         return Fail("unknown or malformed entity");
       }
-      i += entity->length - 1;
     }
     return Status::Ok();
   }
 
   void Emit(XmlSite::Kind kind, size_t begin, size_t end, char quote) {
     const Frame& top = stack_.back();
-    XmlSite site{kind, begin, end, quote, top.has_element ? &top.element : nullptr, top.code};
-    on_site_(site);
+    on_site_(XmlSite{kind, begin, end, quote, top.element, top.code});
   }
 
   std::string_view doc_;
   const std::function<void(const XmlSite&)>& on_site_;
   size_t pos_ = 0;
   std::vector<Frame> stack_;
+  std::vector<Attribute> attributes_;  // of the start tag being read (reused)
+  std::deque<std::string> ids_;        // flow element ids; frames point into it
   bool seen_root_ = false;
 };
 
@@ -332,6 +333,14 @@ class Scanner {
 bool IsXmlChar(uint32_t cp) {
   return cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
          (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
+}
+
+bool AnyCharacterReference(std::string_view raw, bool (*wanted)(uint32_t)) {
+  for (size_t i = raw.find("&#"); i != std::string_view::npos; i = raw.find("&#", i + 2)) {
+    const std::optional<Entity> entity = ReadEntity(raw, i);
+    if (entity && wanted(entity->cp)) return true;
+  }
+  return false;
 }
 
 Status ScanXml(std::string_view doc, const std::function<void(const XmlSite&)>& on_site) {
@@ -343,6 +352,7 @@ Decoded DecodeXml(std::string_view doc, const XmlSite& site) {
     return Decoded::Identity(doc.substr(site.begin, site.end - site.begin), site.begin);
   const bool attribute = site.kind == XmlSite::Kind::kAttribute;
   Decoded out;
+  out.Reserve(site.end - site.begin);
   size_t i = site.begin;
   while (i < site.end) {
     const char c = doc[i];

@@ -33,6 +33,10 @@ Status ScanXml(std::string_view doc, const std::function<void(const XmlSite&)>& 
 // line ends normalised, and in attributes TAB, LF and CR turned into spaces (XML 1.0 §3.3.3).
 Decoded DecodeXml(std::string_view doc, const XmlSite& site);
 
+// Whether a character reference (`&#N;`, `&#xH;`) in `raw` stands for a code point `wanted`
+// accepts.
+bool AnyCharacterReference(std::string_view raw, bool (*wanted)(uint32_t));
+
 // Whether code point `cp` may appear in an XML 1.0 document.
 bool IsXmlChar(uint32_t cp);
 

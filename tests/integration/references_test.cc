@@ -107,6 +107,15 @@ TEST_F(ReferencesTest, FormatAndDialectAreChecked) {
   EXPECT_EQ(Post(kEnv + "/resolve?format=xml", runtime_, R"({"keys":[]})").status, 422);
 }
 
+TEST_F(ReferencesTest, DocumentsWithTooManyReferencesAreRefused) {
+  std::string doc;
+  for (int i = 0; i < 10001; ++i) doc += "{{secrets.K}}";
+  Response r = Post(kEnv + "/render?format=text", runtime_, doc);
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(r.ErrorCode(), "validation_failed");
+  EXPECT_EQ(AuditText().find(R"({"key":"K")"), std::string::npos);
+}
+
 TEST_F(ReferencesTest, DeveloperValidatesWithoutSeeingValues) {
   std::string doc = Example() + "";
   doc.insert(doc.find("#orders"), "{{secrets.NOPE}} {{secrets.DB_HOST@1}} {{secrets.DB_HOST@9}} ");

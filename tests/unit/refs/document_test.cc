@@ -96,7 +96,8 @@ TEST(DocumentTest, XmlContexts) {
   EXPECT_EQ(Render(doc, Format::kXml, {{"K", "\"'<&\t\n]]>"}}),
             "<r><bpmn:serviceTask id=\"t1\" a=\"&quot;'&lt;&amp;&#9;&#10;]]&gt;\" "
             "b='\"&apos;&lt;&amp;&#9;&#10;]]&gt;'>"
-            "<x>\"'&lt;&amp;\t\n]]&gt;</x><![CDATA[\"'<&\t\n]]]]><![CDATA[>]]>"
+            "<x>\"'&lt;&amp;\t\n&#93;&#93;&gt;</x>"
+            "<![CDATA[]]><![CDATA[\"'<&\t\n]]]]><![CDATA[>]]><![CDATA[]]>"
             "</bpmn:serviceTask></r>");
 }
 
