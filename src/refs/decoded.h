@@ -27,6 +27,9 @@ class Decoded {
     text_.push_back(c);
     raw_.push_back(raw_offset);
   }
+  // Appends code point `cp` as UTF-8 (a surrogate as U+FFFD), every byte spelled at
+  // `raw_offset`.
+  void PushCodePoint(uint32_t cp, size_t raw_offset);
   // Closes the text: `raw_end` is where the raw spelling of the last byte ends.
   void Finish(size_t raw_end);
 

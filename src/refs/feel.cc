@@ -21,25 +21,6 @@ std::optional<uint32_t> Hex4(std::string_view s, size_t at) {
   return v;
 }
 
-void PushUtf8(Decoded& out, uint32_t cp, size_t raw) {
-  if (cp >= 0xD800 && cp < 0xE000) cp = 0xFFFD;
-  if (cp < 0x80) {
-    out.Push(static_cast<char>(cp), raw);
-  } else if (cp < 0x800) {
-    out.Push(static_cast<char>(0xC0 | (cp >> 6)), raw);
-    out.Push(static_cast<char>(0x80 | (cp & 0x3F)), raw);
-  } else if (cp < 0x10000) {
-    out.Push(static_cast<char>(0xE0 | (cp >> 12)), raw);
-    out.Push(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)), raw);
-    out.Push(static_cast<char>(0x80 | (cp & 0x3F)), raw);
-  } else {
-    out.Push(static_cast<char>(0xF0 | (cp >> 18)), raw);
-    out.Push(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)), raw);
-    out.Push(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)), raw);
-    out.Push(static_cast<char>(0x80 | (cp & 0x3F)), raw);
-  }
-}
-
 // Decodes the \u escape at `i` (and a following low surrogate); returns its length, 0 if bad.
 size_t UnicodeEscape(std::string_view s, size_t i, size_t end, Decoded& out) {
   std::optional<uint32_t> cp = Hex4(s.substr(0, end), i + 2);
@@ -52,7 +33,7 @@ size_t UnicodeEscape(std::string_view s, size_t i, size_t end, Decoded& out) {
       length = 12;
     }
   }
-  PushUtf8(out, *cp, i);
+  out.PushCodePoint(*cp, i);
   return length;
 }
 

@@ -12,25 +12,6 @@ int HexValue(char c) {
   return -1;
 }
 
-// Appends code point `cp` as UTF-8, every byte mapped to `raw`.
-void PushUtf8(Decoded& out, uint32_t cp, size_t raw) {
-  if (cp < 0x80) {
-    out.Push(static_cast<char>(cp), raw);
-  } else if (cp < 0x800) {
-    out.Push(static_cast<char>(0xC0 | (cp >> 6)), raw);
-    out.Push(static_cast<char>(0x80 | (cp & 0x3F)), raw);
-  } else if (cp < 0x10000) {
-    out.Push(static_cast<char>(0xE0 | (cp >> 12)), raw);
-    out.Push(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)), raw);
-    out.Push(static_cast<char>(0x80 | (cp & 0x3F)), raw);
-  } else {
-    out.Push(static_cast<char>(0xF0 | (cp >> 18)), raw);
-    out.Push(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)), raw);
-    out.Push(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)), raw);
-    out.Push(static_cast<char>(0x80 | (cp & 0x3F)), raw);
-  }
-}
-
 uint32_t Hex4(std::string_view s, size_t at) {
   uint32_t v = 0;
   for (size_t i = 0; i < 4; ++i) v = v * 16 + static_cast<uint32_t>(HexValue(s[at + i]));
@@ -276,8 +257,7 @@ Decoded DecodeJsonString(std::string_view in, size_t begin, size_t end) {
         len = 12;
       }
     }
-    if (cp >= 0xD800 && cp < 0xE000) cp = 0xFFFD;  // a lone surrogate
-    PushUtf8(out, cp, i);
+    out.PushCodePoint(cp, i);
     i += len;
   }
   out.Finish(end);

@@ -97,24 +97,6 @@ std::optional<Entity> ReadEntity(std::string_view s, size_t amp) {
   return Entity{cp, length};
 }
 
-void PushUtf8(Decoded& out, uint32_t cp, size_t raw) {
-  if (cp < 0x80) {
-    out.Push(static_cast<char>(cp), raw);
-  } else if (cp < 0x800) {
-    out.Push(static_cast<char>(0xC0 | (cp >> 6)), raw);
-    out.Push(static_cast<char>(0x80 | (cp & 0x3F)), raw);
-  } else if (cp < 0x10000) {
-    out.Push(static_cast<char>(0xE0 | (cp >> 12)), raw);
-    out.Push(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)), raw);
-    out.Push(static_cast<char>(0x80 | (cp & 0x3F)), raw);
-  } else {
-    out.Push(static_cast<char>(0xF0 | (cp >> 18)), raw);
-    out.Push(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)), raw);
-    out.Push(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)), raw);
-    out.Push(static_cast<char>(0x80 | (cp & 0x3F)), raw);
-  }
-}
-
 class Scanner {
  public:
   Scanner(std::string_view doc, const std::function<void(const XmlSite&)>& on_site)
@@ -358,7 +340,7 @@ Decoded DecodeXml(std::string_view doc, const XmlSite& site) {
     const char c = doc[i];
     if (c == '&') {
       const std::optional<Entity> entity = ReadEntity(doc.substr(0, site.end), i);
-      PushUtf8(out, entity->cp, i);
+      out.PushCodePoint(entity->cp, i);
       i += entity->length;
     } else if (c == '\r') {
       // CR LF and a lone CR are one line end.
