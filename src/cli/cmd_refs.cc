@@ -84,7 +84,8 @@ std::string FormatReferences(const json::array& references, const std::vector<st
   std::vector<std::string> order;
   std::map<std::string, std::vector<std::vector<std::string>>> rows;
   for (const json::value& v : references) {
-    const json::object& ref = v.as_object();
+    if (!v.is_object()) continue;
+    const json::object& ref = v.get_object();
     const std::string element = FieldText(ref, "element");
     if (!rows.contains(element)) order.push_back(element);
     std::vector<std::string> row{KeyText(ref), Location(ref), FieldText(ref, "pointer")};
@@ -107,7 +108,8 @@ std::string FormatProblems(const json::array& problems) {
   if (problems.empty()) return "";
   std::vector<std::vector<std::string>> rows;
   for (const json::value& v : problems) {
-    const json::object& p = v.as_object();
+    if (!v.is_object()) continue;
+    const json::object& p = v.get_object();
     rows.push_back({Location(p), KeyText(p), FieldText(p, "element"), FieldText(p, "pointer"),
                     FieldText(p, "reason")});
   }
@@ -146,13 +148,20 @@ json::object ScanJson(const refs::Scan& scan) {
   return {{"references", std::move(references)}, {"problems", std::move(problems)}};
 }
 
+// `answer[name]` when it is an array, else an empty one (an answer of another shape).
+const json::array& ArrayField(const json::object& answer, std::string_view name) {
+  static const json::array kEmpty;
+  const json::value* v = answer.if_contains(name);
+  return v != nullptr && v->is_array() ? v->get_array() : kEmpty;
+}
+
 int Report(const json::object& answer, const std::vector<std::string>& extra, bool failed,
            Session& session) {
   if (session.json()) {
     session.PrintJson(json::serialize(answer));
   } else {
-    session.out() << FormatReferences(answer.at("references").as_array(), extra)
-                  << FormatProblems(answer.at("problems").as_array());
+    session.out() << FormatReferences(ArrayField(answer, "references"), extra)
+                  << FormatProblems(ArrayField(answer, "problems"));
   }
   return failed ? kExitProblems : kExitOk;
 }
@@ -190,9 +199,10 @@ int RunValidate(const RefsArgs& args, Session& session) {
   if (!response) return kExitServer;
   std::optional<json::object> answer = session.ParseObject(*response);
   if (!answer) return kExitServer;
-  bool failed = !answer->at("problems").as_array().empty();
-  for (const json::value& ref : answer->at("references").as_array()) {
-    failed = failed || !ref.as_object().at("exists").as_bool();
+  bool failed = !ArrayField(*answer, "problems").empty();
+  for (const json::value& ref : ArrayField(*answer, "references")) {
+    const json::value* exists = ref.is_object() ? ref.get_object().if_contains("exists") : nullptr;
+    failed = failed || exists == nullptr || !exists->is_bool() || !exists->get_bool();
   }
   return Report(*answer, {"exists", "resolvable"}, failed, session);
 }
