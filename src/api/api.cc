@@ -282,9 +282,10 @@ struct Outcome {
 // Steps 3 and 4 of the check order: capability and scope, then the handler (validation,
 // existence, check-and-set).
 Outcome Execute(vault::Vault& vault, const Route& route, const vault::Principal& principal,
-                const PathParams& params, const HttpRequest& request, Prepared& prepared) {
+                const PathParams& params, const HttpRequest& request, Status access,
+                Prepared& prepared) {
   Outcome out;
-  out.status = CheckAccess(vault, route, principal, params);
+  out.status = std::move(access);
   if (!out.status.ok()) return out;
   RequestContext ctx{vault,     request, principal, params.env, params.key,
                      params.id, {},      {},        {},         &prepared};
@@ -333,8 +334,12 @@ HttpResponse Api::Handle(const HttpRequest& request) {
   // 2. Token. The request record is durable before anything executes, 401s included.
   Result<vault::Principal> principal = vault_.Authenticate(BearerToken(request.authorization));
   if (principal.ok()) audit.SetPrincipal(*principal);
+  // 3. Capability and scope, decided now (it writes nothing) so that only a caller who may run
+  // the route gets its document parsed for the request record.
+  Status access = Forbidden();
+  if (principal.ok() && route != nullptr) access = CheckAccess(vault_, *route, *principal, params);
   Prepared prepared;
-  if (principal.ok() && route != nullptr && route->prepare != nullptr) {
+  if (access.ok() && route->prepare != nullptr) {
     route->prepare(request, prepared);
     audit.AddRequestedKeys(std::move(prepared.requested));
   }
@@ -344,7 +349,7 @@ HttpResponse Api::Handle(const HttpRequest& request) {
   outcome.status = principal.status();
   if (outcome.status.ok() && route == nullptr) outcome.status = NotFound("no such endpoint");
   if (outcome.status.ok()) {
-    outcome = Execute(vault_, *route, *principal, params, request, prepared);
+    outcome = Execute(vault_, *route, *principal, params, request, std::move(access), prepared);
   }
   if (!outcome.status.ok()) outcome.response = ErrorResponse(outcome.status, request.request_id);
   LogRequest(request, params, outcome);

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 #include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -55,6 +56,10 @@ Result<Document> LoadDocument(const RefsArgs& args) {
   doc.format = *refs::ParseFormat(doc.format_name);  // checked by CLI11
   doc.dialect = *refs::ParseDialect(args.dialect);
 
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(args.file, ec)) {
+    return BadRequest(args.file + " is not a regular file");
+  }
   std::ifstream in(args.file, std::ios::binary);
   if (!in) return BadRequest("cannot read " + args.file);
   std::ostringstream content;

@@ -1,5 +1,7 @@
 #include "refs/document.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "refs/builder.h"
@@ -16,6 +18,28 @@ bool MayHoldReference(std::string_view text, bool bare) {
   return text.find("{{") != std::string_view::npos ||
          (bare && text.find("secrets.") != std::string_view::npos);
 }
+
+// Whether decoded text holds an EL/JUEL expression (`${…}`, `#{…}`, as Camunda 7 and Spring
+// evaluate): a value there would become code, so references in it are refused.
+bool HoldsExpression(std::string_view text) {
+  return text.find("${") != std::string_view::npos || text.find("#{") != std::string_view::npos;
+}
+
+// Whether decoded text looks like a JSON object or array (so a value that fails to parse as JSON
+// is not silently treated as plain text: `{"port": {{secrets.P}}}` would let a value add keys).
+bool LooksLikeJsonAt(std::string_view text, size_t at, int depth) {
+  const size_t first = text.find_first_not_of(" \t\n\r", at);
+  if (first == std::string_view::npos || depth > 8) return false;
+  const size_t next = text.find_first_not_of(" \t\n\r", first + 1);
+  if (next == std::string_view::npos) return false;
+  const char c = text[next];
+  if (text[first] == '{') return c == '"' || c == '}';
+  if (text[first] != '[') return false;
+  if (c == '{' || c == '[') return LooksLikeJsonAt(text, next, depth + 1);
+  return c == '"' || c == ']' || c == '-' || (c >= '0' && c <= '9');
+}
+
+bool LooksLikeJson(std::string_view text) { return LooksLikeJsonAt(text, 0, 0); }
 
 // Every {{…}} in `text` (offsets shifted by `shift`).
 std::vector<Match> FindShifted(std::string_view text, size_t shift) {
@@ -51,6 +75,7 @@ Status ScanJsonStrings(std::string_view text, const Decoded* outer, Site site, B
     Site here = site;
     here.pointer = s.pointer;
     here.refused = here.code = s.is_key;  // a reference in an object key is an error
+    if (outer != nullptr && HoldsExpression(d.text())) here.refused = here.code = true;
     out.Add(d, matches, here);
   });
 }
@@ -60,6 +85,7 @@ Status ScanJsonStrings(std::string_view text, const Decoded* outer, Site site, B
 void ScanFeel(const Decoded& attr, Site site, bool bare, Builder& out) {
   const std::string& t = attr.text();
   for (const FeelSpan& span : SplitFeel(t)) {
+    if (span.comment) continue;  // left as it is
     if (span.literal) {
       Decoded lit = DecodeFeelString(t, span.begin, span.end);
       lit.ComposeWith(attr);
@@ -103,14 +129,16 @@ void ScanAttribute(std::string_view doc, const XmlSite& xml, bool bare, Builder&
 
   Site site{Context::kXmlAttribute, xml.quote, xml.element};
   if (t.starts_with('=')) return ScanFeel(attr, site, bare, out);
-  const size_t first = t.find_first_not_of(" \t\n\r");
-  if (first != std::string::npos && (t[first] == '{' || t[first] == '[') && IsJson(t)) {
+  const bool json_like = LooksLikeJson(t);
+  if (json_like && IsJson(t)) {
     site.context = Context::kXmlJsonAttribute;
     (void)ScanJsonStrings(t, &attr, site, out);  // IsJson held
     return;
   }
   std::vector<Match> matches = FindReferences(t);
   if (bare) AddBareReferences(t, 0, t.size(), BareKey::kKeyGrammar, matches);
+  // JSON that does not parse, or an EL expression: a value could rewrite it.
+  site.refused = site.code = json_like || HoldsExpression(t);
   out.Add(attr, matches, site);
 }
 
@@ -120,8 +148,12 @@ void ScanXmlContent(std::string_view doc, const XmlSite& xml, Builder& out) {
   const Decoded d = DecodeXml(doc, xml);
   const bool cdata = xml.kind == XmlSite::Kind::kCdata;
   Site site{cdata ? Context::kXmlCdata : Context::kXmlText, '"', xml.element};
-  site.refused = site.code = xml.code;  // script bodies and conditions are code
-  out.Add(d, FindReferences(d.text()), site);
+  // Script bodies and conditions are code; so are EL expressions and FEEL (`=…`) in text.
+  const std::string& t = d.text();
+  const size_t first = t.find_first_not_of(" \t\n\r");
+  const bool feel = first != std::string::npos && t[first] == '=';
+  site.refused = site.code = xml.code || feel || HoldsExpression(t);
+  out.Add(d, FindReferences(t), site);
 }
 
 Status ScanXmlDocument(std::string_view doc, bool bare, Builder& out) {
@@ -136,13 +168,25 @@ Status ScanXmlDocument(std::string_view doc, bool bare, Builder& out) {
 
 // ---- env ---------------------------------------------------------------------------------
 
+bool HasUnescapedDollar(std::string_view raw) {
+  for (size_t i = raw.find('$'); i != std::string_view::npos; i = raw.find('$', i + 1)) {
+    size_t slashes = 0;
+    while (slashes < i && raw[i - slashes - 1] == '\\') ++slashes;
+    if (slashes % 2 == 0) return true;
+  }
+  return false;
+}
+
 void ScanEnvPiece(std::string_view doc, const EnvPiece& piece, Builder& out) {
   using Kind = EnvPiece::Kind;
   const std::string_view raw = doc.substr(piece.begin, piece.end - piece.begin);
   if (!MayHoldReference(raw, false)) return;
   if (piece.kind == Kind::kDoubleQuoted) {
     const Decoded d = DecodeEnvQuoted(doc, piece.begin, piece.end);
-    out.Add(d, FindReferences(d.text()), Site{Context::kEnvQuoted});
+    Site site{Context::kEnvQuoted};
+    // An unescaped `$` expands: `"$X{{secrets.K}}"` would name a variable after the value.
+    site.refused = HasUnescapedDollar(raw);
+    out.Add(d, FindReferences(d.text()), site);
     return;
   }
   const Decoded d = Decoded::Identity(raw, piece.begin);
@@ -189,7 +233,7 @@ std::optional<Format> FormatForFileName(std::string_view name) {
   const std::string_view ext = name.substr(dot + 1);
   if (ext == "bpmn" || ext == "xml") return Format::kXml;
   if (ext == "json") return Format::kJson;
-  if (ext == "env" || name == ".env") return Format::kEnv;
+  if (ext == "env" || name.starts_with(".env")) return Format::kEnv;  // .env, .env.local, …
   if (ext == "txt") return Format::kText;
   return std::nullopt;
 }
@@ -250,6 +294,19 @@ Result<std::string> RenderDocument(std::string_view document, const Scan& scan,
   }
   if (!unencodable.empty()) {
     return Unresolved("a value cannot be written where its reference stands", unencodable);
+  }
+  if (capacity > kMaxRenderedBytes) {
+    // The bound is loose (12 bytes per value byte): count exactly, stopping once over.
+    capacity = document.size();
+    for (size_t i = 0; i < values.size() && capacity <= kMaxRenderedBytes; ++i) {
+      const Reference& ref = scan.references[i];
+      capacity += EncodedSize(ref.context, ref.quote, values[i]->Reveal());
+      capacity -= ref.raw_end - ref.raw_begin;
+    }
+    if (capacity > kMaxRenderedBytes) {
+      return TooLarge(
+          fmt::format("the rendered document would exceed {} bytes", kMaxRenderedBytes));
+    }
   }
 
   // Reserved once, so the buffer holding values is never reallocated (and left unwiped).

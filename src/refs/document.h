@@ -96,10 +96,14 @@ Result<Scan> ScanDocument(std::string_view document, Format format, Dialect dial
 // The problem entry for a reference that failed for `reason`.
 Problem ProblemFor(const Reference& reference, Reason reason);
 
+// The largest rendered document RenderDocument writes; over it is kTooLarge.
+inline constexpr size_t kMaxRenderedBytes = 64 * 1024 * 1024;
+
 // Renders `document`: `values[i]` replaces `scan.references[i]`, escaped for its context;
 // escapes lose their backslash; every other byte is kept. `scan` must come from ScanDocument on
 // the same bytes and hold no problems. kUnresolved listing every value its context cannot carry
-// (reason `unencodable`, never the value). The result holds values: the caller wipes it.
+// (reason `unencodable`, never the value); kTooLarge when the result would exceed
+// kMaxRenderedBytes. The result holds values: the caller wipes it.
 Result<std::string> RenderDocument(std::string_view document, const Scan& scan,
                                    std::span<const SecretBytes* const> values);
 

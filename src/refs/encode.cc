@@ -1,5 +1,7 @@
 #include "refs/encode.h"
 
+#include <sodium.h>
+
 #include <cstdint>
 
 #include "common/encoding.h"
@@ -157,6 +159,15 @@ void CdataEscape(std::string_view value, std::string& out) {
 }
 
 }  // namespace
+
+size_t EncodedSize(Context context, char quote, std::string_view value) {
+  std::string scratch;
+  scratch.reserve(value.size() * kMaxExpansion + kMaxFixedOverhead);
+  AppendEncoded(context, quote, value, scratch);
+  const size_t size = scratch.size();
+  sodium_memzero(scratch.data(), scratch.size());
+  return size;
+}
 
 bool CanEncode(Context context, std::string_view value) {
   switch (context) {

@@ -20,6 +20,9 @@ bool CanEncode(Context context, std::string_view value);
 inline constexpr size_t kMaxExpansion = 12;
 inline constexpr size_t kMaxFixedOverhead = 24;
 
+// How many bytes AppendEncoded would append.
+size_t EncodedSize(Context context, char quote, std::string_view value);
+
 // Appends `value` escaped for `context` (CanEncode must hold). `quote` is the attribute's quote
 // for the XML attribute contexts.
 void AppendEncoded(Context context, char quote, std::string_view value, std::string& out);

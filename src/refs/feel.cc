@@ -44,18 +44,28 @@ std::vector<FeelSpan> SplitFeel(std::string_view e) {
   size_t code = 0;
   size_t i = 0;
   while (i < e.size()) {
+    const bool line_comment = e.substr(i, 2) == "//";
+    if (line_comment || e.substr(i, 2) == "/*") {
+      if (i > code) out.push_back(FeelSpan{false, false, code, i});
+      const size_t close = e.find(line_comment ? "\n" : "*/", i + 2);
+      const size_t end =
+          close == std::string_view::npos ? e.size() : close + (line_comment ? 1 : 2);
+      out.push_back(FeelSpan{false, true, i, end});
+      i = code = end;
+      continue;
+    }
     if (e[i] != '"') {
       ++i;
       continue;
     }
-    if (i > code) out.push_back(FeelSpan{false, code, i});
+    if (i > code) out.push_back(FeelSpan{false, false, code, i});
     size_t j = i + 1;
     while (j < e.size() && e[j] != '"') j += e[j] == '\\' ? 2 : 1;
     j = std::min(j, e.size());
-    out.push_back(FeelSpan{true, i + 1, j});
+    out.push_back(FeelSpan{true, false, i + 1, j});
     i = code = std::min(j + 1, e.size());
   }
-  if (code < e.size()) out.push_back(FeelSpan{false, code, e.size()});
+  if (code < e.size()) out.push_back(FeelSpan{false, false, code, e.size()});
   return out;
 }
 

@@ -12,12 +12,13 @@ namespace svault::refs {
 
 struct FeelSpan {
   bool literal = false;  // a string literal: [begin, end) is between the quotes
+  bool comment = false;  // a `//` or `/* */` comment
   size_t begin = 0;
   size_t end = 0;
 };
 
-// Splits an expression into code and string literals, in order. An unterminated literal runs to
-// the end.
+// Splits an expression into code, string literals and comments, in order. An unterminated
+// literal or block comment runs to the end.
 std::vector<FeelSpan> SplitFeel(std::string_view expression);
 
 // The value of the literal whose content is expression[begin, end); offsets point into

@@ -1,5 +1,7 @@
 #include "refs/grammar.h"
 
+#include <algorithm>
+
 #include "common/encoding.h"
 #include "common/names.h"
 
@@ -63,10 +65,11 @@ std::optional<Match> ParseAt(std::string_view text, size_t open) {
   }
 
   // Malformed: it ends at the next `}}` unless another `{{` comes first (an unclosed one).
-  const size_t close = text.find("}}", key_begin);
-  const size_t next_open = text.find("{{", key_begin);
-  const bool closed = close != std::string_view::npos && close < next_open;
-  const size_t end = closed ? close + 2 : std::min(next_open, text.size());
+  // (Both searches stop at the next `{{`, so a run of unclosed ones costs linear time.)
+  const size_t next_open = std::min(text.find("{{", key_begin), text.size());
+  const size_t close = text.substr(0, next_open).find("}}", key_begin);
+  const bool closed = close != std::string_view::npos;
+  const size_t end = closed ? close + 2 : next_open;
   const size_t key_end = closed ? close : end;
   return Match{MatchKind::kMalformed, open, end,
                Reported(text.substr(key_begin, key_end - key_begin)), std::nullopt};
@@ -107,8 +110,9 @@ std::vector<Match> FindReferences(std::string_view text) {
 
 void FindBareReferences(std::string_view text, size_t from, size_t to, BareKey kind,
                         std::vector<Match>& out) {
+  const std::string_view gap = text.substr(0, to);  // never searched past `to`
   size_t pos = from;
-  while ((pos = text.find(kPrefix, pos)) != std::string_view::npos && pos + kPrefix.size() <= to) {
+  while ((pos = gap.find(kPrefix, pos)) != std::string_view::npos) {
     const bool glued =
         pos > 0 && (IsAlnum(text[pos - 1]) || text[pos - 1] == '_' || text[pos - 1] == '.');
     const size_t key_begin = pos + kPrefix.size();

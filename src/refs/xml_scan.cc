@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <deque>
 #include <optional>
 #include <vector>
@@ -43,6 +44,9 @@ constexpr std::array<std::string_view, 26> kFlowElements = {"task",
 constexpr std::array<std::string_view, 7> kCodeElements = {
     "script",        "conditionExpression", "condition", "completionCondition",
     "loopCondition", "loopCardinality",     "expression"};
+
+// More attributes than this on one element are refused (the repeat check is quadratic).
+constexpr size_t kMaxAttributes = 256;
 
 std::string_view LocalName(std::string_view qname) {
   const size_t colon = qname.rfind(':');
@@ -104,6 +108,8 @@ class Scanner {
 
   Status Run() {
     if (doc_.starts_with("\xEF\xBB\xBF")) pos_ = 3;
+    SVAULT_RETURN_IF_ERROR(CheckDeclaration());
+    SVAULT_RETURN_IF_ERROR(CheckCharacters());
     while (pos_ < doc_.size()) {
       SVAULT_RETURN_IF_ERROR(doc_[pos_] == '<' ? Markup() : Text());
     }
@@ -123,6 +129,34 @@ class Scanner {
     size_t begin, end;
     char quote;
   };
+
+  // Values are written as UTF-8, so a document declaring another encoding is refused.
+  Status CheckDeclaration() {
+    if (!doc_.substr(pos_).starts_with("<?xml")) return Status::Ok();
+    const std::string_view decl = doc_.substr(pos_, doc_.find("?>", pos_) - pos_);
+    const size_t at = decl.find("encoding");
+    if (at == std::string_view::npos) return Status::Ok();
+    const size_t open = decl.find_first_of("\"'", at);
+    if (open == std::string_view::npos) return Fail("malformed XML declaration");
+    const size_t close = decl.find(decl[open], open + 1);
+    if (close == std::string_view::npos) return Fail("malformed XML declaration");
+    std::string name(decl.substr(open + 1, close - open - 1));
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (name != "utf-8" && name != "utf8") return Fail("only UTF-8 documents are accepted");
+    return Status::Ok();
+  }
+
+  // XML 1.0 forbids the control characters other than TAB, LF and CR anywhere.
+  Status CheckCharacters() {
+    for (size_t i = 0; i < doc_.size(); ++i) {
+      const auto c = static_cast<unsigned char>(doc_[i]);
+      if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+        pos_ = i;
+        return Fail("a control character XML does not allow");
+      }
+    }
+    return Status::Ok();
+  }
 
   Status Fail(std::string_view what) const {
     const size_t at = std::min(pos_, doc_.size());
@@ -223,6 +257,7 @@ class Scanner {
       const char quote = doc_[pos_++];
       const size_t close = doc_.find(quote, pos_);
       if (close == std::string_view::npos) return Fail("unterminated attribute value");
+      if (out.size() >= kMaxAttributes) return Fail("too many attributes on one element");
       for (const Attribute& a : out) {
         if (a.name == name) return Fail("repeated attribute");
       }

@@ -116,6 +116,28 @@ TEST_F(ReferencesTest, DocumentsWithTooManyReferencesAreRefused) {
   EXPECT_EQ(AuditText().find(R"({"key":"K")"), std::string::npos);
 }
 
+// Found by the fresh-clone review: the document of a caller without access was parsed (for the
+// request record) before the 403, so any token could make the server do that work.
+TEST_F(ReferencesTest, DocumentOfACallerWithoutAccessIsNotRead) {
+  auto render_request_keys = [this] {
+    std::vector<std::string> keys;
+    std::istringstream lines(AuditText());
+    for (std::string line; std::getline(lines, line);) {
+      json::object o = json::parse(line).as_object();
+      if (o.at("action").as_string() == "refs.render" && o.at("phase").as_string() == "request") {
+        keys.push_back(json::serialize(o.at("keys")));
+      }
+    }
+    return keys;
+  };
+  Response r = Post(kEnv + "/render?format=text", developer_, "{{secrets.SLACK_TOKEN}}");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(render_request_keys(), std::vector<std::string>{"[]"});
+  Response ok = Post(kEnv + "/render?format=text", runtime_, "{{secrets.SLACK_TOKEN}}");
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(render_request_keys()[1], R"([{"key":"SLACK_TOKEN","version":null}])");
+}
+
 TEST_F(ReferencesTest, DeveloperValidatesWithoutSeeingValues) {
   std::string doc = Example() + "";
   doc.insert(doc.find("#orders"), "{{secrets.NOPE}} {{secrets.DB_HOST@1}} {{secrets.DB_HOST@9}} ");

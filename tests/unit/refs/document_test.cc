@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
+
 namespace svault::refs {
 namespace {
 
@@ -133,6 +135,102 @@ TEST(DocumentTest, CamundaBareForms) {
             "<r><zeebe:input source=\"a&quot;b\" target=\"t\"/>"
             "<zeebe:input source=\"=&quot;Bearer &quot; + &quot;x\\&quot;y&quot;-1\" "
             "target=\"u\"/></r>");
+}
+
+}  // namespace
+}  // namespace svault::refs
+
+namespace svault::refs {
+namespace {
+
+std::vector<std::string> Reasons(std::string_view doc, Format format,
+                                 Dialect dialect = Dialect::kStandard) {
+  Result<Scan> scan = ScanDocument(doc, format, dialect);
+  EXPECT_TRUE(scan.ok()) << scan.status().ToString();
+  std::vector<std::string> out;
+  if (!scan.ok()) return out;
+  for (const Reference& r : scan->references) out.push_back("ok " + r.key);
+  for (const Problem& p : scan->problems) out.push_back(std::string(ReasonName(p.reason)));
+  return out;
+}
+
+// Found by the fresh-clone review: a value must never land in code the scanner did not know.
+TEST(DocumentTest, ExpressionsInAttributesAndTextAreRefused) {
+  EXPECT_THAT(Reasons(R"(<r e="${slack.post(&quot;{{secrets.T}}&quot;)}"/>)", Format::kXml),
+              ElementsAre("unsafe_context"));
+  EXPECT_THAT(Reasons(R"(<r><p>${"Bearer {{secrets.T}}"}</p></r>)", Format::kXml),
+              ElementsAre("unsafe_context"));
+  EXPECT_THAT(Reasons(R"(<r><d>="PT"+"{{secrets.T}}"</d></r>)", Format::kXml),
+              ElementsAre("unsafe_context"));
+  EXPECT_THAT(Reasons(R"(<r c='{"u":"#{x} {{secrets.T}}"}'/>)", Format::kXml),
+              ElementsAre("unsafe_context"));
+  EXPECT_THAT(Reasons(R"(<r a="x {{secrets.T}}"><p>plain {{secrets.T}}</p></r>)", Format::kXml),
+              ElementsAre("ok T", "ok T"));
+}
+
+TEST(DocumentTest, JsonLikeAttributeThatDoesNotParseIsRefused) {
+  EXPECT_THAT(Reasons(R"(<r c='{"host":"db","port":{{secrets.P}}}'/>)", Format::kXml),
+              ElementsAre("unsafe_context"));
+  EXPECT_THAT(Reasons(R"(<r c='[{{secrets.P}}]' d='{{secrets.P}}'/>)", Format::kXml),
+              ElementsAre("ok P", "ok P"));
+}
+
+TEST(DocumentTest, FeelCommentsAreLeftAlone) {
+  const std::string doc =
+      R"(<r a="=/* say &quot;hi */ &quot;Bearer {{secrets.T}}&quot; // {{secrets.U}}"/>)";
+  const Scan scan = MustScan(doc, Format::kXml);
+  ASSERT_EQ(scan.references.size(), 1u);
+  EXPECT_EQ(scan.references[0].key, "T");
+  EXPECT_EQ(scan.references[0].context, Context::kXmlFeelString);
+}
+
+TEST(DocumentTest, EnvDollarBeforeAReferenceIsRefused) {
+  EXPECT_THAT(Reasons("A=\"$X{{secrets.K}}\"\nB=\"${{{secrets.K}}}\"\nC=\"\\$ {{secrets.K}}\"\n",
+                      Format::kEnv),
+              ElementsAre("ok K", "unsafe_context", "unsafe_context"));
+}
+
+TEST(DocumentTest, XmlMustBeUtf8WithoutForbiddenControls) {
+  EXPECT_EQ(ScanDocument("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><r/>", Format::kXml,
+                         Dialect::kStandard)
+                .status()
+                .code(),
+            Code::kBadRequest);
+  EXPECT_TRUE(
+      ScanDocument("<?xml version='1.0' encoding='utf-8'?><r/>", Format::kXml, Dialect::kStandard)
+          .ok());
+  EXPECT_EQ(
+      ScanDocument(std::string("<r>a\x01</r>"), Format::kXml, Dialect::kStandard).status().code(),
+      Code::kBadRequest);
+}
+
+TEST(DocumentTest, RenderedSizeIsBounded) {
+  std::string doc = "<r>";
+  for (int i = 0; i < 2000; ++i) doc += "<t>{{secrets.K}}</t>";
+  doc += "</r>";
+  const Scan scan = MustScan(doc, Format::kXml);
+  const SecretBytes value(std::string(65536, '&'));  // 5 bytes each once escaped
+  const std::vector<const SecretBytes*> values(scan.references.size(), &value);
+  EXPECT_EQ(RenderDocument(doc, scan, values).status().code(), Code::kTooLarge);
+}
+
+// Inputs that once took time quadratic in their size; each must stay quick (the suite's time
+// limit is the check, not a timer here).
+TEST(DocumentTest, PathologicalInputsScanInLinearTime) {
+  std::string unclosed;
+  for (int i = 0; i < 200000; ++i) unclosed += "{{secrets.";
+  EXPECT_EQ(MustScan(unclosed, Format::kText).problems.size(), 200000u);
+
+  std::string escapes = "<r a=\"";
+  for (int i = 0; i < 100000; ++i) escapes += "\\{{s";
+  escapes += "\"/>";
+  EXPECT_TRUE(ScanDocument(escapes, Format::kXml, Dialect::kCamunda).ok());
+
+  std::string attributes = "<r";
+  for (int i = 0; i < 300; ++i) attributes += " a" + std::to_string(i) + "=\"\"";
+  attributes += "/>";
+  EXPECT_EQ(ScanDocument(attributes, Format::kXml, Dialect::kStandard).status().code(),
+            Code::kBadRequest);
 }
 
 }  // namespace
