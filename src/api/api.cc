@@ -279,8 +279,8 @@ struct Outcome {
   std::optional<std::string> target;
 };
 
-// Steps 3 and 4 of the check order: capability and scope, then the handler (validation,
-// existence, check-and-set).
+// Step 4 of the check order, once `access` (step 3: capability and scope, decided by the caller)
+// holds: the handler (validation, existence, check-and-set).
 Outcome Execute(vault::Vault& vault, const Route& route, const vault::Principal& principal,
                 const PathParams& params, const HttpRequest& request, Status access,
                 Prepared& prepared) {
