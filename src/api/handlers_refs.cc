@@ -117,14 +117,17 @@ std::vector<refs::Problem> RenderProblems(
     const refs::Scan& scan, const Distinct& distinct,
     const std::vector<std::optional<vault::SecretValue>>& values) {
   std::vector<refs::Problem> problems = scan.problems;
+  std::map<std::pair<size_t, refs::Context>, bool> encodable;  // one check per value and context
   for (size_t i = 0; i < scan.references.size(); ++i) {
     const refs::Reference& ref = scan.references[i];
     const std::optional<vault::SecretValue>& value = values[distinct.index[i]];
     if (!value) {
       problems.push_back(refs::ProblemFor(ref, refs::Reason::kMissing));
-    } else if (!refs::CanEncode(ref.context, value->value.Reveal())) {
-      problems.push_back(refs::ProblemFor(ref, refs::Reason::kUnencodable));
+      continue;
     }
+    const auto [it, added] = encodable.try_emplace({distinct.index[i], ref.context}, true);
+    if (added) it->second = refs::CanEncode(ref.context, value->value.Reveal());
+    if (!it->second) problems.push_back(refs::ProblemFor(ref, refs::Reason::kUnencodable));
   }
   std::stable_sort(problems.begin(), problems.end(), [](const auto& a, const auto& b) {
     return std::pair(a.location->line, a.location->column) <

@@ -57,6 +57,7 @@ Result<Document> LoadDocument(const RefsArgs& args) {
   doc.dialect = *refs::ParseDialect(args.dialect);
 
   std::error_code ec;
+  if (!std::filesystem::exists(args.file, ec)) return BadRequest("cannot read " + args.file);
   if (!std::filesystem::is_regular_file(args.file, ec)) {
     return BadRequest(args.file + " is not a regular file");
   }

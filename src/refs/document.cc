@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 
+#include "common/encoding.h"
 #include "refs/builder.h"
 #include "refs/encode.h"
 #include "refs/env_scan.h"
@@ -25,21 +27,16 @@ bool HoldsExpression(std::string_view text) {
   return text.find("${") != std::string_view::npos || text.find("#{") != std::string_view::npos;
 }
 
-// Whether decoded text looks like a JSON object or array (so a value that fails to parse as JSON
-// is not silently treated as plain text: `{"port": {{secrets.P}}}` would let a value add keys).
-bool LooksLikeJsonAt(std::string_view text, size_t at, int depth) {
-  const size_t first = text.find_first_not_of(" \t\n\r", at);
-  if (first == std::string_view::npos || depth > 8) return false;
-  const size_t next = text.find_first_not_of(" \t\n\r", first + 1);
-  if (next == std::string_view::npos) return false;
-  const char c = text[next];
-  if (text[first] == '{') return c == '"' || c == '}';
-  if (text[first] != '[') return false;
-  if (c == '{' || c == '[') return LooksLikeJsonAt(text, next, depth + 1);
-  return c == '"' || c == ']' || c == '-' || (c >= '0' && c <= '9');
+// Whether decoded text looks like a JSON object or array, so that a value which fails to parse
+// as JSON is not silently treated as plain text (`{"port": {{secrets.P}}}` or `[{{secrets.P}}]`
+// would let a value add keys or elements). Only a value that opens with a reference, `{{…`,
+// is plain.
+bool LooksLikeJson(std::string_view text) {
+  const size_t first = text.find_first_not_of(" \t\n\r");
+  if (first == std::string_view::npos) return false;
+  if (text[first] == '[') return true;
+  return text[first] == '{' && text.substr(first + 1, 1) != "{";
 }
-
-bool LooksLikeJson(std::string_view text) { return LooksLikeJsonAt(text, 0, 0); }
 
 // Every {{…}} in `text` (offsets shifted by `shift`).
 std::vector<Match> FindShifted(std::string_view text, size_t shift) {
@@ -75,7 +72,8 @@ Status ScanJsonStrings(std::string_view text, const Decoded* outer, Site site, B
     Site here = site;
     here.pointer = s.pointer;
     here.refused = here.code = s.is_key;  // a reference in an object key is an error
-    if (outer != nullptr && HoldsExpression(d.text())) here.refused = here.code = true;
+    // A string holding an EL expression, or FEEL (`=…`, as Camunda element templates read it).
+    if (HoldsExpression(d.text()) || d.text().starts_with('=')) here.refused = here.code = true;
     out.Add(d, matches, here);
   });
 }
@@ -129,6 +127,8 @@ void ScanAttribute(std::string_view doc, const XmlSite& xml, bool bare, Builder&
 
   Site site{Context::kXmlAttribute, xml.quote, xml.element};
   if (t.starts_with('=')) return ScanFeel(attr, site, bare, out);
+  const size_t first = t.find_first_not_of(" \t\n\r");
+  const bool spaced_feel = first != std::string::npos && t[first] == '=';  // may be trimmed
   const bool json_like = LooksLikeJson(t);
   if (json_like && IsJson(t)) {
     site.context = Context::kXmlJsonAttribute;
@@ -138,7 +138,7 @@ void ScanAttribute(std::string_view doc, const XmlSite& xml, bool bare, Builder&
   std::vector<Match> matches = FindReferences(t);
   if (bare) AddBareReferences(t, 0, t.size(), BareKey::kKeyGrammar, matches);
   // JSON that does not parse, or an EL expression: a value could rewrite it.
-  site.refused = site.code = json_like || HoldsExpression(t);
+  site.refused = site.code = json_like || spaced_feel || HoldsExpression(t);
   out.Add(attr, matches, site);
 }
 
@@ -168,8 +168,8 @@ Status ScanXmlDocument(std::string_view doc, bool bare, Builder& out) {
 
 // ---- env ---------------------------------------------------------------------------------
 
-bool HasUnescapedDollar(std::string_view raw) {
-  for (size_t i = raw.find('$'); i != std::string_view::npos; i = raw.find('$', i + 1)) {
+bool HasUnescaped(std::string_view raw, char c) {
+  for (size_t i = raw.find(c); i != std::string_view::npos; i = raw.find(c, i + 1)) {
     size_t slashes = 0;
     while (slashes < i && raw[i - slashes - 1] == '\\') ++slashes;
     if (slashes % 2 == 0) return true;
@@ -184,8 +184,9 @@ void ScanEnvPiece(std::string_view doc, const EnvPiece& piece, Builder& out) {
   if (piece.kind == Kind::kDoubleQuoted) {
     const Decoded d = DecodeEnvQuoted(doc, piece.begin, piece.end);
     Site site{Context::kEnvQuoted};
-    // An unescaped `$` expands: `"$X{{secrets.K}}"` would name a variable after the value.
-    site.refused = HasUnescapedDollar(raw);
+    // An unescaped `$` expands (`"$X{{secrets.K}}"` would name a variable after the value) and a
+    // backtick runs a command when a shell sources the file.
+    site.refused = HasUnescaped(raw, '$') || HasUnescaped(raw, '`');
     out.Add(d, FindReferences(d.text()), site);
     return;
   }
@@ -265,6 +266,10 @@ Problem ProblemFor(const Reference& reference, Reason reason) {
 }
 
 Result<Scan> ScanDocument(std::string_view document, Format format, Dialect dialect) {
+  // Values are written as UTF-8; a document in another encoding would get them garbled.
+  if ((format == Format::kXml || format == Format::kJson) && !IsValidUtf8(document)) {
+    return BadRequest("document is not valid UTF-8");
+  }
   Builder builder(document);
   switch (format) {
     case Format::kText: ScanPlain(document, Context::kText, builder); break;
@@ -286,8 +291,12 @@ Result<std::string> RenderDocument(std::string_view document, const Scan& scan,
   if (values.size() != scan.references.size()) return Internal("one value per reference");
   std::vector<Problem> unencodable;
   size_t capacity = document.size();
+  // Each distinct value is checked once per context (a value may stand in thousands of places).
+  std::map<std::pair<const SecretBytes*, Context>, bool> encodable;
   for (size_t i = 0; i < values.size(); ++i) {
-    if (!CanEncode(scan.references[i].context, values[i]->Reveal())) {
+    const auto [it, added] = encodable.try_emplace({values[i], scan.references[i].context}, true);
+    if (added) it->second = CanEncode(scan.references[i].context, values[i]->Reveal());
+    if (!it->second) {
       unencodable.push_back(ProblemFor(scan.references[i], Reason::kUnencodable));
     }
     capacity += values[i]->size() * kMaxExpansion + kMaxFixedOverhead;

@@ -77,7 +77,7 @@ struct Entity {
 
 std::optional<Entity> ReadEntity(std::string_view s, size_t amp) {
   const size_t semi = s.find(';', amp);
-  if (semi == std::string_view::npos || semi - amp > 12) return std::nullopt;
+  if (semi == std::string_view::npos || semi - amp > 32) return std::nullopt;
   const std::string_view body = s.substr(amp + 1, semi - amp - 1);
   const size_t length = semi - amp + 1;
   static constexpr std::array<std::pair<std::string_view, uint32_t>, 5> kNamed = {
@@ -124,6 +124,14 @@ class Scanner {
     std::string_view name;
     const std::string* element = nullptr;  // id of the nearest flow element, in ids_
     bool code = false;
+    // The element's own text as a parser joins it (text, CDATA, across comments), read piece
+    // by piece: its first character that is not a space, its last character so far, and
+    // whether it holds an EL expression. Text sites wait until the element closes, when it is
+    // known whether that text is code.
+    char first = 0;
+    char last = 0;
+    bool expression = false;
+    std::vector<XmlSite> pending;
   };
   struct Attribute {
     std::string_view name;
@@ -135,7 +143,13 @@ class Scanner {
   Status CheckDeclaration() {
     if (!doc_.substr(pos_).starts_with("<?xml")) return Status::Ok();
     const std::string_view decl = doc_.substr(pos_, doc_.find("?>", pos_) - pos_);
-    const size_t at = decl.find("encoding");
+    // The pseudo-attribute `encoding` (after a space, before `=`), not the word in a value.
+    size_t at = decl.find("encoding");
+    while (at != std::string_view::npos &&
+           (!IsSpace(decl[at - 1]) ||
+            decl.substr(decl.find_first_not_of(" \t\r\n", at + 8), 1) != "=")) {
+      at = decl.find("encoding", at + 8);
+    }
     if (at == std::string_view::npos) return Status::Ok();
     const size_t open = decl.find_first_of("\"'", at);
     if (open == std::string_view::npos) return Fail("malformed XML declaration");
@@ -229,6 +243,13 @@ class Scanner {
     if (pos_ >= doc_.size() || doc_[pos_] != '>') return Fail("malformed end tag");
     if (stack_.empty() || stack_.back().name != name) return Fail("mismatched end tag");
     ++pos_;
+    Frame& top = stack_.back();
+    // FEEL (`=…`) or EL (`${…}`, `#{…}`) as element text is code too.
+    const bool code = top.code || top.first == '=' || top.expression;
+    for (XmlSite& site : top.pending) {
+      site.code = code;
+      on_site_(site);
+    }
     stack_.pop_back();
     return Status::Ok();
   }
@@ -348,8 +369,29 @@ class Scanner {
   }
 
   void Emit(XmlSite::Kind kind, size_t begin, size_t end, char quote) {
-    const Frame& top = stack_.back();
-    on_site_(XmlSite{kind, begin, end, quote, top.element, top.code});
+    Frame& top = stack_.back();
+    const XmlSite site{kind, begin, end, quote, top.element, top.code};
+    const std::string_view raw = doc_.substr(begin, end - begin);
+    std::string decoded;
+    if (kind == XmlSite::Kind::kText && raw.find('&') != std::string_view::npos) {
+      decoded = DecodeXml(doc_, site).text();
+    }
+    const std::string_view text = decoded.empty() ? raw : std::string_view(decoded);
+    Observe(top, text);
+    if (text.find('{') != std::string_view::npos) top.pending.push_back(site);
+  }
+
+  // Folds one piece of an element's text into what is known of the whole.
+  static void Observe(Frame& frame, std::string_view text) {
+    if (text.empty()) return;
+    if (frame.first == 0) {
+      const size_t at = text.find_first_not_of(" \t\n\r");
+      if (at != std::string_view::npos) frame.first = text[at];
+    }
+    const bool joined = (frame.last == '$' || frame.last == '#') && text.front() == '{';
+    frame.expression = frame.expression || joined || text.find("${") != std::string_view::npos ||
+                       text.find("#{") != std::string_view::npos;
+    frame.last = text.back();
   }
 
   std::string_view doc_;

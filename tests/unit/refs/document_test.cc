@@ -171,8 +171,48 @@ TEST(DocumentTest, ExpressionsInAttributesAndTextAreRefused) {
 TEST(DocumentTest, JsonLikeAttributeThatDoesNotParseIsRefused) {
   EXPECT_THAT(Reasons(R"(<r c='{"host":"db","port":{{secrets.P}}}'/>)", Format::kXml),
               ElementsAre("unsafe_context"));
-  EXPECT_THAT(Reasons(R"(<r c='[{{secrets.P}}]' d='{{secrets.P}}'/>)", Format::kXml),
+  EXPECT_THAT(Reasons(R"(<r c='[{{secrets.P}}]' d='[ 1, {{secrets.P}}]'/>)", Format::kXml),
+              ElementsAre("unsafe_context", "unsafe_context"));
+  EXPECT_THAT(Reasons(R"(<r d='{{secrets.P}} and {{secrets.P}}'/>)", Format::kXml),
               ElementsAre("ok P", "ok P"));
+}
+
+// Found by the second review: a parser joins an element's text across comments and CDATA.
+TEST(DocumentTest, ElementTextIsJudgedAsAWhole) {
+  for (std::string_view doc : {R"(<r><t>=<!-- -->"PT"+"{{secrets.A}}"</t></r>)",
+                               R"(<r><t><![CDATA[=]]>"PT"+"{{secrets.A}}"</t></r>)",
+                               R"(<r><t>=<![CDATA["PT"+"{{secrets.A}}"]]></t></r>)",
+                               R"(<r><t>$<!-- -->{x} {{secrets.A}}</t></r>)",
+                               R"(<r><t>${x}<![CDATA[ {{secrets.A}} ]]></t></r>)",
+                               R"(<r><t>&#61; "{{secrets.A}}"</t></r>)"}) {
+    EXPECT_THAT(Reasons(doc, Format::kXml), ElementsAre("unsafe_context")) << doc;
+  }
+  EXPECT_THAT(Reasons(R"(<r><t>a = b {{secrets.A}}<c/>d</t></r>)", Format::kXml),
+              ElementsAre("ok A"));
+}
+
+TEST(DocumentTest, CodeInJsonDocumentsAndEnvBackticksAreRefused) {
+  EXPECT_THAT(Reasons(R"({"e":"${x} {{secrets.A}}","f":"={{secrets.A}}","g":"#{ {{secrets.B}} }",
+                         "ok":"{{secrets.C}}"})",
+                      Format::kJson),
+              ElementsAre("ok C", "unsafe_context", "unsafe_context", "unsafe_context"));
+  EXPECT_THAT(Reasons("K=\"`echo {{secrets.A}}`\"\n", Format::kEnv), ElementsAre("unsafe_context"));
+  EXPECT_THAT(Reasons(R"(<r a=" =&quot;x&quot; + {{secrets.A}}"/>)", Format::kXml),
+              ElementsAre("unsafe_context"));
+}
+
+TEST(DocumentTest, OnlyUtf8DocumentsAreRendered) {
+  EXPECT_EQ(
+      ScanDocument("<r>\xff{{secrets.A}}</r>", Format::kXml, Dialect::kStandard).status().code(),
+      Code::kBadRequest);
+  EXPECT_EQ(ScanDocument("[\"\xff\"]", Format::kJson, Dialect::kStandard).status().code(),
+            Code::kBadRequest);
+  EXPECT_EQ(ScanDocument(R"(<?xml version="encoding'utf-8'" encoding="ISO-8859-1"?><r/>)",
+                         Format::kXml, Dialect::kStandard)
+                .status()
+                .code(),
+            Code::kBadRequest);
+  EXPECT_TRUE(ScanDocument("<r>&#0000000000065;</r>", Format::kXml, Dialect::kStandard).ok());
 }
 
 TEST(DocumentTest, FeelCommentsAreLeftAlone) {

@@ -822,29 +822,27 @@ TEST(ProcessMakerTest, ElementDestinationAndProcessLevelReferences) {
 }
 
 // self_serve_notifications_process.bpmn: pm:assignedUsers="[self_serve_user_id]" starts with `[`
-// but is no JSON, so a reference there is a plain attribute one.
-TEST(ProcessMakerTest, BracketedNonJsonAttributeIsPlain) {
-  std::string doc = Fixture("processmaker/self_serve_notifications_process.bpmn");
-  doc = ReplaceOnce(doc, "[self_serve_user_id]", "[{{secrets.USER_ID}}]");
-  doc = ReplaceOnce(doc, "&#34;notifications&#34;:[]",
-                    "&#34;notifications&#34;:[&#34;{{secrets.EMAIL_TO}}&#34;]");
+// but is no JSON. A reference there is refused: a consumer reading it as a JSON array would let
+// a value add elements (found by the fresh-clone review). The JSON pm:config beside it renders.
+TEST(ProcessMakerTest, BracketedNonJsonAttributeIsRefused) {
+  const std::string original = Fixture("processmaker/self_serve_notifications_process.bpmn");
+  const std::string with_json =
+      ReplaceOnce(original, "&#34;notifications&#34;:[]",
+                  "&#34;notifications&#34;:[&#34;{{secrets.EMAIL_TO}}&#34;]");
+  const std::string doc = ReplaceOnce(with_json, "[self_serve_user_id]", "[{{secrets.USER_ID}}]");
   const Scan scan = MustScan(doc, Format::kXml, Dialect::kStandard);
-  EXPECT_THAT(DescribedProblems(scan), IsEmpty());
-  ASSERT_EQ(scan.references.size(), 2u);
-  EXPECT_EQ(scan.references[0].key, "USER_ID");
-  EXPECT_EQ(scan.references[0].context, Context::kXmlAttribute);
-  EXPECT_EQ(scan.references[0].pointer, std::nullopt);
+  EXPECT_THAT(DescribedProblems(scan), ElementsAre("unsafe_context USER_ID node_3 7:140"));
+  ASSERT_EQ(scan.references.size(), 1u);
+  EXPECT_EQ(scan.references[0].key, "EMAIL_TO");
+  EXPECT_EQ(scan.references[0].context, Context::kXmlJsonAttribute);
+  EXPECT_EQ(scan.references[0].pointer, "/email_notifications/notifications/0");
   EXPECT_EQ(scan.references[0].element, "node_3");
-  EXPECT_EQ(scan.references[1].key, "EMAIL_TO");
-  EXPECT_EQ(scan.references[1].context, Context::kXmlJsonAttribute);
-  EXPECT_EQ(scan.references[1].pointer, "/email_notifications/notifications/0");
-  EXPECT_EQ(scan.references[1].element, "node_3");
 
-  const Values values = {{"USER_ID", kAwkward}, {"EMAIL_TO", kAwkward}};
-  const std::string out = RenderXmlAndCheck(doc, Dialect::kStandard, values);
+  const Values values = {{"EMAIL_TO", kAwkward}};
+  const std::string out = RenderXmlAndCheck(with_json, Dialect::kStandard, values);
   const auto got = ParseXml(out);
   const pugi::xml_node task = ById(*got, "node_3");
-  EXPECT_EQ(task.attribute("pm:assignedUsers").value(), "[" + kAwkward + "]");
+  EXPECT_EQ(std::string(task.attribute("pm:assignedUsers").value()), "[self_serve_user_id]");
   EXPECT_EQ(StringAt(ParseJson(task.attribute("pm:config").value()),
                      "/email_notifications/notifications/0"),
             kAwkward);

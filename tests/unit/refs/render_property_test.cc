@@ -575,7 +575,7 @@ std::vector<Case> Cases() {
         R"(<r><e a='@R@' b='x&amp;@R@&apos;"'/></r>)", {"@V@", "x&@V@'\""},
         XmlAttributes({{"e", "a"}, {"e", "b"}})),
       C("XmlAttributeReferenceSpelledWithEntities", xml, standard, Context::kXmlAttribute,
-        "&#x7B;&#123;secrets.K&#125;}", R"(<r><e a="[@R@]"/></r>)", {"[@V@]"},
+        "&#x7B;&#123;secrets.K&#125;}", R"x(<r><e a="(@R@)"/></r>)x", {"(@V@)"},
         XmlAttributes({{"e", "a"}})),
       C("XmlText", xml, standard, Context::kXmlText, ref, "<r><t>pre @R@ &lt;post&gt;\n@R@</t></r>",
         {"pre @V@ <post>\n@V@"}, XmlContents({"t"})),
