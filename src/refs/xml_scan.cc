@@ -144,10 +144,12 @@ class Scanner {
     if (!doc_.substr(pos_).starts_with("<?xml")) return Status::Ok();
     const std::string_view decl = doc_.substr(pos_, doc_.find("?>", pos_) - pos_);
     // The pseudo-attribute `encoding` (after a space, before `=`), not the word in a value.
+    auto is_pseudo_attribute = [decl](size_t at) {
+      const size_t eq = decl.find_first_not_of(" \t\r\n", at + 8);
+      return IsSpace(decl[at - 1]) && eq != std::string_view::npos && decl[eq] == '=';
+    };
     size_t at = decl.find("encoding");
-    while (at != std::string_view::npos &&
-           (!IsSpace(decl[at - 1]) ||
-            decl.substr(decl.find_first_not_of(" \t\r\n", at + 8), 1) != "=")) {
+    while (at != std::string_view::npos && !is_pseudo_attribute(at)) {
       at = decl.find("encoding", at + 8);
     }
     if (at == std::string_view::npos) return Status::Ok();

@@ -213,6 +213,11 @@ TEST(DocumentTest, OnlyUtf8DocumentsAreRendered) {
                 .code(),
             Code::kBadRequest);
   EXPECT_TRUE(ScanDocument("<r>&#0000000000065;</r>", Format::kXml, Dialect::kStandard).ok());
+  // Found by fuzz_refs: a declaration cut off after `encoding`.
+  EXPECT_EQ(ScanDocument("<?xml version=\"1.0\" encoding", Format::kXml, Dialect::kStandard)
+                .status()
+                .code(),
+            Code::kBadRequest);
 }
 
 TEST(DocumentTest, FeelCommentsAreLeftAlone) {
