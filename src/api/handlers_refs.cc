@@ -190,6 +190,8 @@ Result<HttpResponse> ValidateReferences(RequestContext& ctx) {
   const Distinct distinct = DistinctKeys(scan.references);
   SVAULT_ASSIGN_OR_RETURN(std::vector<bool> exists,
                           ctx.vault.CheckReferences(ctx.principal, ctx.env, distinct.keys));
+  // TODO(#5): validate looks the environment up three times (access, this check, the handler's
+  // read); one read transaction per request, with the principal's reach cached, ends it.
   const bool can_resolve =
       ctx.vault.Authorize(ctx.principal, vault::Capability::kResolve, ctx.env).ok();
 
