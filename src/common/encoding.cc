@@ -2,6 +2,9 @@
 
 #include <sodium.h>
 
+#include <cstdint>
+#include <cstring>
+
 namespace svault {
 
 std::string HexEncode(std::string_view bytes) {
@@ -51,6 +54,12 @@ bool IsValidUtf8(std::string_view s) {
   size_t i = 0;
   const size_t n = s.size();
   while (i < n) {
+    // Runs of ASCII (most documents are mostly ASCII) eight bytes at a time.
+    uint64_t word;
+    if (i + 8 <= n && (std::memcpy(&word, s.data() + i, 8), (word & 0x8080808080808080ULL) == 0)) {
+      i += 8;
+      continue;
+    }
     const auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       ++i;
