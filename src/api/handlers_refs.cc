@@ -55,8 +55,7 @@ Result<DocumentQuery> ReadDocumentQuery(const HttpRequest& request, bool with_fo
 }
 
 // The document's scan: the one made for the request record when there is one.
-Result<refs::Scan> ScanBody(RequestContext& ctx) {
-  SVAULT_ASSIGN_OR_RETURN(DocumentQuery q, ReadDocumentQuery(ctx.request, true));
+Result<refs::Scan> ScanBody(RequestContext& ctx, const DocumentQuery& q) {
   Result<refs::Scan> scan = ctx.prepared != nullptr && ctx.prepared->scan
                                 ? std::move(*ctx.prepared->scan)
                                 : refs::ScanDocument(ctx.request.body, q.format, q.dialect);
@@ -91,9 +90,8 @@ json::object ReferenceJson(const refs::Reference& ref) {
 
 json::array ProblemsJson(const std::vector<refs::Problem>& problems) {
   json::array out;
-  const Status status = refs::Unresolved("", problems);
-  for (const ErrorDetail& d : status.details()) {
-    out.push_back(ReferenceDetailJson(*d.reference, d.reason));
+  for (const refs::Problem& p : problems) {
+    out.push_back(ReferenceDetailJson(refs::DetailOf(p), refs::ReasonName(p.reason)));
   }
   return out;
 }
@@ -111,28 +109,30 @@ std::vector<vault::AuditKey> Used(const std::vector<vault::KeyRef>& keys,
   return used;
 }
 
-// Everything that keeps a document from rendering: its own problems, references that resolved
-// to nothing, values their context cannot carry.
+// Everything that keeps a document from rendering: its own problems and references that
+// resolved to nothing; when there are any, also the values their context cannot carry, so one
+// answer lists them all (otherwise RenderDocument finds those, in its one pass).
 std::vector<refs::Problem> RenderProblems(
     const refs::Scan& scan, const Distinct& distinct,
     const std::vector<std::optional<vault::SecretValue>>& values) {
   std::vector<refs::Problem> problems = scan.problems;
+  for (size_t i = 0; i < scan.references.size(); ++i) {
+    if (!values[distinct.index[i]]) {
+      problems.push_back(refs::ProblemFor(scan.references[i], refs::Reason::kMissing));
+    }
+  }
+  if (problems.empty()) return problems;
+
   std::map<std::pair<size_t, refs::Context>, bool> encodable;  // one check per value and context
   for (size_t i = 0; i < scan.references.size(); ++i) {
     const refs::Reference& ref = scan.references[i];
     const std::optional<vault::SecretValue>& value = values[distinct.index[i]];
-    if (!value) {
-      problems.push_back(refs::ProblemFor(ref, refs::Reason::kMissing));
-      continue;
-    }
+    if (!value) continue;
     const auto [it, added] = encodable.try_emplace({distinct.index[i], ref.context}, true);
     if (added) it->second = refs::CanEncode(ref.context, value->value.Reveal());
     if (!it->second) problems.push_back(refs::ProblemFor(ref, refs::Reason::kUnencodable));
   }
-  std::stable_sort(problems.begin(), problems.end(), [](const auto& a, const auto& b) {
-    return std::pair(a.location->line, a.location->column) <
-           std::pair(b.location->line, b.location->column);
-  });
+  refs::SortByLocation(problems);
   return problems;
 }
 
@@ -177,7 +177,8 @@ void PrepareResolve(const HttpRequest& request, Prepared& prepared) {
 }
 
 Result<HttpResponse> ListReferences(RequestContext& ctx) {
-  SVAULT_ASSIGN_OR_RETURN(refs::Scan scan, ScanBody(ctx));
+  SVAULT_ASSIGN_OR_RETURN(DocumentQuery q, ReadDocumentQuery(ctx.request, true));
+  SVAULT_ASSIGN_OR_RETURN(refs::Scan scan, ScanBody(ctx, q));
   json::array references;
   for (const refs::Reference& ref : scan.references) references.push_back(ReferenceJson(ref));
   return JsonResponse(200, json::object{{"references", std::move(references)},
@@ -186,7 +187,8 @@ Result<HttpResponse> ListReferences(RequestContext& ctx) {
 
 Result<HttpResponse> ValidateReferences(RequestContext& ctx) {
   if (!IsValidEnvironmentId(ctx.env)) return Invalid("/environment", "must be a DNS label");
-  SVAULT_ASSIGN_OR_RETURN(refs::Scan scan, ScanBody(ctx));
+  SVAULT_ASSIGN_OR_RETURN(DocumentQuery q, ReadDocumentQuery(ctx.request, true));
+  SVAULT_ASSIGN_OR_RETURN(refs::Scan scan, ScanBody(ctx, q));
   const Distinct distinct = DistinctKeys(scan.references);
   SVAULT_ASSIGN_OR_RETURN(std::vector<bool> exists,
                           ctx.vault.CheckReferences(ctx.principal, ctx.env, distinct.keys));
@@ -210,7 +212,7 @@ Result<HttpResponse> ValidateReferences(RequestContext& ctx) {
 Result<HttpResponse> RenderReferences(RequestContext& ctx) {
   if (!IsValidEnvironmentId(ctx.env)) return Invalid("/environment", "must be a DNS label");
   SVAULT_ASSIGN_OR_RETURN(DocumentQuery q, ReadDocumentQuery(ctx.request, true));
-  SVAULT_ASSIGN_OR_RETURN(refs::Scan scan, ScanBody(ctx));
+  SVAULT_ASSIGN_OR_RETURN(refs::Scan scan, ScanBody(ctx, q));
   const Distinct distinct = DistinctKeys(scan.references);
   SVAULT_ASSIGN_OR_RETURN(auto values,
                           ctx.vault.ResolveSecrets(ctx.principal, ctx.env, distinct.keys));

@@ -36,11 +36,7 @@ Scan Builder::Finish() {
   auto by_raw = [](const auto& a, const auto& b) { return a.raw_begin < b.raw_begin; };
   std::sort(scan_.references.begin(), scan_.references.end(), by_raw);
   std::sort(scan_.deletions.begin(), scan_.deletions.end(), by_raw);
-  std::stable_sort(scan_.problems.begin(), scan_.problems.end(),
-                   [](const Problem& a, const Problem& b) {
-                     return std::pair(a.location->line, a.location->column) <
-                            std::pair(b.location->line, b.location->column);
-                   });
+  SortByLocation(scan_.problems);
   return std::move(scan_);
 }
 

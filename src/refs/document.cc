@@ -344,16 +344,29 @@ Result<std::string> RenderDocument(std::string_view document, const Scan& scan,
   return out;
 }
 
+ReferenceDetail DetailOf(const Problem& p) {
+  ReferenceDetail ref{p.key, p.version, std::nullopt, std::nullopt, p.element, p.pointer};
+  if (p.location) {
+    ref.line = p.location->line;
+    ref.column = p.location->column;
+  }
+  return ref;
+}
+
+void SortByLocation(std::vector<Problem>& problems) {
+  std::stable_sort(problems.begin(), problems.end(), [](const Problem& a, const Problem& b) {
+    const Location none;
+    const Location& la = a.location ? *a.location : none;
+    const Location& lb = b.location ? *b.location : none;
+    return std::pair(la.line, la.column) < std::pair(lb.line, lb.column);
+  });
+}
+
 Status Unresolved(std::string message, const std::vector<Problem>& problems) {
   std::vector<ErrorDetail> details;
   details.reserve(problems.size());
   for (const Problem& p : problems) {
-    ReferenceDetail ref{p.key, p.version, std::nullopt, std::nullopt, p.element, p.pointer};
-    if (p.location) {
-      ref.line = p.location->line;
-      ref.column = p.location->column;
-    }
-    details.push_back(ErrorDetail{"", std::string(ReasonName(p.reason)), std::move(ref)});
+    details.push_back(ErrorDetail{"", std::string(ReasonName(p.reason)), DetailOf(p)});
   }
   return Status(Code::kUnresolved, std::move(message), std::move(details));
 }

@@ -107,6 +107,12 @@ inline constexpr size_t kMaxRenderedBytes = 64 * 1024 * 1024;
 Result<std::string> RenderDocument(std::string_view document, const Scan& scan,
                                    std::span<const SecretBytes* const> values);
 
+// A problem in the `details` shape of DESIGN.md §8 (line and column unset without a location).
+ReferenceDetail DetailOf(const Problem& problem);
+
+// Orders problems by location, keeping the order of those at the same place.
+void SortByLocation(std::vector<Problem>& problems);
+
 // An unresolved error listing `problems` (never a value).
 Status Unresolved(std::string message, const std::vector<Problem>& problems);
 
