@@ -32,6 +32,8 @@ class GuardedKey {
 
   // The key bytes; every caller is a use of key material.
   const unsigned char* data() const { return bytes_; }
+  // Writable bytes, for code that computes a key in place (share combination).
+  unsigned char* mutable_data() { return bytes_; }
   bool empty() const { return bytes_ == nullptr; }
 
  private:
