@@ -10,6 +10,7 @@
 #include "api/request_parsing.h"
 #include "common/log.h"
 #include "common/names.h"
+#include "fmt/format.h"
 
 namespace svault::api {
 namespace {
@@ -69,6 +70,19 @@ constexpr std::array kRoutes = {
           Capability::kResolve, RenderReferences, PrepareDocument},
     Route{"POST", "environments/{env}/resolve", "refs.resolve", Scope::kEnvironment,
           Capability::kResolve, ResolveKeys, PrepareResolve},
+    Route{"POST", "environments/{env}/rotate-key", "env.rotate_key", Scope::kGlobal,
+          Capability::kManage, RotateDataKey},
+    Route{"GET", "environments/{env}/rotate-key", "env.rotate_key.read", Scope::kGlobal,
+          Capability::kManage, GetDataKeyRotation},
+    Route{"POST", "sys/seal", "sys.seal", Scope::kGlobal, Capability::kManage, SealVault},
+    Route{"POST", "sys/rotate", "sys.rotate", Scope::kGlobal, Capability::kManage, RotateKeyring},
+    Route{"POST", "sys/rekey/init", "sys.rekey.init", Scope::kGlobal, Capability::kManage,
+          StartRekey},
+    Route{"POST", "sys/rekey/update", "sys.rekey.update", Scope::kGlobal, Capability::kManage,
+          UpdateRekey},
+    Route{"GET", "sys/rekey", "sys.rekey.read", Scope::kGlobal, Capability::kManage, GetRekey},
+    Route{"DELETE", "sys/rekey", "sys.rekey.cancel", Scope::kGlobal, Capability::kManage,
+          CancelRekey},
 };
 
 constexpr std::string_view kApiPrefix = "/api/v1/";
@@ -223,7 +237,7 @@ void AuditScope::SetTarget(const Route* route, const PathParams& params,
 }
 
 Status AuditScope::Append() {
-  vault::AuditLog* log = vault_.audit_log();
+  std::shared_ptr<vault::AuditLog> log = vault_.audit_log();
   if (log == nullptr) return {Code::kSealed, "vault is sealed"};
   Result<uint64_t> seq = log->Append(entry_);
   if (!seq.ok()) {
@@ -318,13 +332,57 @@ void LogRequest(const HttpRequest& request, const PathParams& params, const Outc
 
 }  // namespace
 
+std::optional<HttpResponse> Api::HandleLifecycle(const HttpRequest& request) {
+  Result<HttpResponse> answer = NotFound("no such endpoint");
+  if (request.method == "GET" && request.path == "/api/v1/sys/seal-status") {
+    answer = SealStatus(vault_, request);
+  } else if (request.method == "POST" && request.path == "/api/v1/sys/init") {
+    answer = InitVault(vault_, request, options_.key_file);
+    if (answer.ok() && !vault_.IsSealed()) RecordUnseal();  // auto-unseal: unsealed at once
+  } else if (request.method == "POST" && request.path == "/api/v1/sys/unseal") {
+    bool unsealed_now = false;
+    answer = UnsealVault(vault_, request, &unsealed_now);
+    if (unsealed_now) RecordUnseal();
+    if (!answer.ok()) {
+      // Even a refused share answers in the seal-status shape, beside the error.
+      Result<vault::SealStatus> now = vault_.GetSealStatus();
+      return ErrorResponse(answer.status(), request.request_id,
+                           now.ok() ? SealStatusJson(*now) : boost::json::object());
+    }
+  } else {
+    return std::nullopt;
+  }
+  if (!answer.ok()) return ErrorResponse(answer.status(), request.request_id);
+  return std::move(answer).value();
+}
+
+void Api::RecordUnseal() {
+  const vault::SealedActivity a = vault_.TakeSealedActivity();
+  const std::string summary = fmt::format(
+      "shares_accepted={} shares_refused={} resets={} failed_combinations={} "
+      "requests_refused={}",
+      a.shares_accepted, a.shares_refused, a.resets, a.failed_combinations, a.requests_refused);
+  Status recorded = vault_.AppendEvent("sys.unseal", summary);
+  Log(recorded.ok() ? LogLevel::kInfo : LogLevel::kError, "vault unsealed",
+      {{"while_sealed", summary}, {"audit", recorded.ok() ? "ok" : recorded.message()}});
+}
+
 HttpResponse Api::Handle(const HttpRequest& request) {
-  // 1. Sealed or uninitialised: nothing else is looked at. Health reports it with no token.
+  // 1. Sealed or uninitialised: nothing else is looked at. Health reports it with no token;
+  // seal status, init and unseal take none.
   const Status serving = ServingState(vault_);
   if (request.method == "GET" && request.path == "/api/v1/sys/health") {
     return HealthResponse(serving.code() != Code::kUninitialized, !serving.ok());
   }
-  if (!serving.ok()) return ErrorResponse(serving, request.request_id);
+  if (std::optional<HttpResponse> lifecycle = HandleLifecycle(request)) return *lifecycle;
+  if (!serving.ok()) {
+    vault_.NoteSealedRequest();
+    return ErrorResponse(serving, request.request_id);
+  }
+  const Admission admission(*gate_);
+  if (!admission.admitted()) {
+    return ErrorResponse({Code::kSealed, "vault is sealing"}, request.request_id);
+  }
 
   PathParams params;
   const Route* route = FindRoute(request, params);
@@ -351,6 +409,8 @@ HttpResponse Api::Handle(const HttpRequest& request) {
   if (outcome.status.ok()) {
     outcome = Execute(vault_, *route, *principal, params, request, std::move(access), prepared);
   }
+  const bool sealing = outcome.status.ok() && route->handler == SealVault;
+  if (sealing) outcome.status = DrainForSeal();
   if (!outcome.status.ok()) outcome.response = ErrorResponse(outcome.status, request.request_id);
   LogRequest(request, params, outcome);
 
@@ -358,8 +418,25 @@ HttpResponse Api::Handle(const HttpRequest& request) {
   Status finished =
       audit.Finish(outcome.response, OutcomeOf(outcome.status), std::move(outcome.used),
                    std::move(outcome.environment), std::move(outcome.target));
+  if (sealing && outcome.status.ok()) {
+    // Sealed even if the record failed: an operator's seal is never refused for lack of a disk.
+    vault_.Seal();
+    gate_->Open();
+    Log(LogLevel::kInfo, "vault sealed", {{"request_id", request.request_id}});
+  }
   if (!finished.ok()) return ErrorResponse(finished, request.request_id);
   return std::move(outcome.response);
+}
+
+Status Api::DrainForSeal() {
+  bool already_closed = false;
+  const bool drained = gate_->CloseAndDrain(1, options_.seal_drain, &already_closed);
+  if (already_closed) return {Code::kSealed, "vault is already sealing"};
+  if (!drained) {
+    Log(LogLevel::kWarn, "seal: in-flight requests did not finish in time; sealing anyway",
+        {{"drain_ms", std::to_string(options_.seal_drain.count())}});
+  }
+  return Status::Ok();
 }
 
 HttpResponse Api::HandleOversize(const HttpRequest& request) {

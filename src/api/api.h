@@ -5,15 +5,28 @@
 #ifndef SVAULT_API_API_H_
 #define SVAULT_API_API_H_
 
+#include <chrono>
+#include <memory>
+#include <optional>
+
+#include "api/gate.h"
 #include "api/http_types.h"
 #include "vault/vault.h"
 
 namespace svault::api {
 
+struct ApiOptions {
+  // Where init with auto_unseal writes the unseal key (not owned; nullptr: not configured).
+  vault::UnsealKeyFile* key_file = nullptr;
+  // How long a seal waits for in-flight requests before it wipes the keys anyway.
+  std::chrono::milliseconds seal_drain{10'000};
+};
+
 class Api {
  public:
-  // `vault` must outlive the Api.
-  explicit Api(vault::Vault& vault) : vault_(vault) {}
+  // `vault` (and options.key_file) must outlive the Api.
+  explicit Api(vault::Vault& vault, ApiOptions options = {})
+      : vault_(vault), options_(options), gate_(std::make_unique<RequestGate>()) {}
 
   // Answers one request. Thread-safe.
   HttpResponse Handle(const HttpRequest& request);
@@ -21,7 +34,16 @@ class Api {
   HttpResponse HandleOversize(const HttpRequest& request);
 
  private:
+  // The lifecycle endpoints that take no token (seal status, init, unseal), or nullopt.
+  std::optional<HttpResponse> HandleLifecycle(const HttpRequest& request);
+  // Closes the gate and waits (bounded) for the requests inside; the caller seals and reopens.
+  Status DrainForSeal();
+  // Records the unseal and what happened while sealed in the audit chain.
+  void RecordUnseal();
+
   vault::Vault& vault_;
+  ApiOptions options_;
+  std::unique_ptr<RequestGate> gate_;
 };
 
 }  // namespace svault::api

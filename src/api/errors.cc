@@ -41,7 +41,8 @@ int HttpStatusFor(Code code) {
   return 500;
 }
 
-HttpResponse ErrorResponse(const Status& status, std::string_view request_id) {
+HttpResponse ErrorResponse(const Status& status, std::string_view request_id,
+                           boost::json::object extra) {
   boost::json::array details;
   for (const ErrorDetail& d : status.details()) {
     details.push_back(d.reference ? ReferenceDetailJson(*d.reference, d.reason)
@@ -50,7 +51,9 @@ HttpResponse ErrorResponse(const Status& status, std::string_view request_id) {
   boost::json::object error{{"code", CodeName(status.code())},
                             {"message", status.message()},
                             {"details", std::move(details)}};
-  boost::json::object body{{"error", std::move(error)}, {"request_id", request_id}};
+  boost::json::object body = std::move(extra);
+  body["error"] = std::move(error);
+  body["request_id"] = request_id;
 
   HttpResponse response;
   response.status = HttpStatusFor(status.code());

@@ -17,8 +17,10 @@ int HttpStatusFor(Code code);
 // plus `reason` when it is not empty.
 boost::json::object ReferenceDetailJson(const ReferenceDetail& ref, std::string_view reason);
 
-// The error response for `status` (which must not be OK).
-HttpResponse ErrorResponse(const Status& status, std::string_view request_id);
+// The error response for `status` (which must not be OK). `extra` adds top-level fields beside
+// "error" and "request_id" (an unseal answer keeps the seal-status shape even when it fails).
+HttpResponse ErrorResponse(const Status& status, std::string_view request_id,
+                           boost::json::object extra = {});
 
 }  // namespace svault::api
 

@@ -82,6 +82,24 @@ Result<HttpResponse> ResolveKeys(RequestContext& ctx);
 void PrepareDocument(const HttpRequest& request, Prepared& prepared);
 void PrepareResolve(const HttpRequest& request, Prepared& prepared);
 
+// The vault's lifecycle. These three take no token and run before the gate of api.cc.
+Result<HttpResponse> SealStatus(vault::Vault& vault, const HttpRequest& request);
+Result<HttpResponse> InitVault(vault::Vault& vault, const HttpRequest& request,
+                               vault::UnsealKeyFile* key_file);
+// `*unsealed_now` is set when this share completed the unseal.
+Result<HttpResponse> UnsealVault(vault::Vault& vault, const HttpRequest& request,
+                                 bool* unsealed_now);
+// Admin only. SealVault validates; api.cc drains and seals after the outcome record.
+Result<HttpResponse> SealVault(RequestContext& ctx);
+Result<HttpResponse> RotateKeyring(RequestContext& ctx);
+Result<HttpResponse> StartRekey(RequestContext& ctx);
+Result<HttpResponse> UpdateRekey(RequestContext& ctx);
+Result<HttpResponse> GetRekey(RequestContext& ctx);
+Result<HttpResponse> CancelRekey(RequestContext& ctx);
+Result<HttpResponse> RotateDataKey(RequestContext& ctx);
+Result<HttpResponse> GetDataKeyRotation(RequestContext& ctx);
+boost::json::object SealStatusJson(const vault::SealStatus& status);
+
 // JSON views of domain records (never a value, never a token hash).
 boost::json::object EnvJson(const vault::EnvRecord& env);
 boost::json::object SecretMetaJson(const vault::SecretMeta& meta);

@@ -22,7 +22,7 @@ Result<HttpResponse> ReadAudit(RequestContext& ctx) {
   std::optional<uint64_t> limit = query.Integer("limit", 100, 1, 1000);
   SVAULT_RETURN_IF_ERROR(query.Finish());
 
-  vault::AuditLog* log = ctx.vault.audit_log();
+  std::shared_ptr<vault::AuditLog> log = ctx.vault.audit_log();
   if (log == nullptr) return Status(Code::kSealed, "vault is sealed");
   const vault::Principal& principal = ctx.principal;
   SVAULT_ASSIGN_OR_RETURN(std::vector<std::string> lines,
@@ -48,7 +48,7 @@ Result<HttpResponse> ReadAudit(RequestContext& ctx) {
 
 Result<HttpResponse> ReadAuditHead(RequestContext& ctx) {
   SVAULT_RETURN_IF_ERROR(QueryReader(ctx.request.query, {}).Finish());
-  vault::AuditLog* log = ctx.vault.audit_log();
+  std::shared_ptr<vault::AuditLog> log = ctx.vault.audit_log();
   if (log == nullptr) return Status(Code::kSealed, "vault is sealed");
   const vault::AuditLog::Head head = log->head();
   return JsonResponse(200, json::object{{"seq", head.seq}, {"hmac", head.hmac}});

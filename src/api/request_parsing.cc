@@ -174,6 +174,14 @@ std::optional<uint64_t> FieldReader::Unsigned(std::string_view name, bool requir
   return std::nullopt;
 }
 
+std::optional<bool> FieldReader::Bool(std::string_view name, bool required) {
+  const json::value* v = Find(name, required);
+  if (v == nullptr) return std::nullopt;
+  if (v->is_bool()) return v->as_bool();
+  Fail(fmt::format("/{}", name), "must be true or false");
+  return std::nullopt;
+}
+
 std::optional<std::vector<std::string>> FieldReader::StringArray(std::string_view name,
                                                                  size_t max_items) {
   const json::value* v = Find(name, false);

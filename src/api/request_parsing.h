@@ -29,6 +29,7 @@ class FieldReader {
 
   std::optional<std::string> String(std::string_view name, bool required, size_t max_bytes);
   std::optional<uint64_t> Unsigned(std::string_view name, bool required);
+  std::optional<bool> Bool(std::string_view name, bool required);
   std::optional<std::vector<std::string>> StringArray(std::string_view name, size_t max_items);
   std::optional<std::map<std::string, std::string>> StringMap(std::string_view name,
                                                               size_t max_items);

@@ -53,6 +53,12 @@ Result<uint32_t> Keyring::AddTerm() {
   return term;
 }
 
+void Keyring::DropNewestTerm() {
+  if (terms_.size() < 2) return;
+  terms_.erase(std::prev(terms_.end()));
+  current_term_ = terms_.rbegin()->first;
+}
+
 std::string Keyring::Seal(const GuardedKey& root_key) const {
   const size_t header = kMagic.size() + 1 + 8;
   SecretBytes plain(header + terms_.size() * (4 + kKeyBytes) + 2 * kKeyBytes);

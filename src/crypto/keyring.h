@@ -33,6 +33,8 @@ class Keyring {
 
   // Adds a new random term and makes it current; returns its number.
   Result<uint32_t> AddTerm();
+  // Undoes the last AddTerm() (a rotation whose transaction failed). Never drops the only term.
+  void DropNewestTerm();
 
   Keyring(Keyring&&) = default;
   Keyring& operator=(Keyring&&) = default;

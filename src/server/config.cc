@@ -67,6 +67,9 @@ const std::map<std::string, Setter>& ConfigSetters() {
       {"audit_max_file_bytes",
        UnsignedSetter("audit_max_file_bytes", &ServerConfig::audit_max_file_bytes)},
       {"drain_ms", UnsignedSetter("drain_ms", &ServerConfig::drain_ms)},
+      {"reencrypt_batch", UnsignedSetter("reencrypt_batch", &ServerConfig::reencrypt_batch)},
+      {"reencrypt_pause_ms",
+       UnsignedSetter("reencrypt_pause_ms", &ServerConfig::reencrypt_pause_ms)},
   };
   return setters;
 }
@@ -122,6 +125,10 @@ Status Validate(const ServerConfig& config) {
     return ConfigError("default_ttl", "must not exceed max_ttl");
   }
   if (config.threads > 256) return ConfigError("threads", "at most 256");
+  if (config.reencrypt_batch < 1 || config.reencrypt_batch > 10'000) {
+    return ConfigError("reencrypt_batch", "1 to 10000");
+  }
+  if (config.reencrypt_pause_ms > 60'000) return ConfigError("reencrypt_pause_ms", "at most 60000");
   if (config.audit_max_file_bytes < 4096) return ConfigError("audit_max_file_bytes", "≥ 4096");
   if (!config.dev && config.data_dir.empty()) {
     return ConfigError("data_dir", "required (flag --data) outside dev mode");

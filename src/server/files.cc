@@ -85,4 +85,19 @@ Result<crypto::GuardedKey> CreateKeyFile(const std::string& path) {
   return key;
 }
 
+Result<crypto::GuardedKey> UnsealKeyFileAt::Create() {
+  if (FileExists(path_)) {
+    return Conflict("unseal key file " + path_ +
+                    " already exists (perhaps another vault's key); move it away first");
+  }
+  SVAULT_ASSIGN_OR_RETURN(crypto::GuardedKey key, CreateKeyFile(path_));
+  created_ = true;
+  return key;
+}
+
+void UnsealKeyFileAt::Discard() {
+  if (created_) ::unlink(path_.c_str());
+  created_ = false;
+}
+
 }  // namespace svault::server

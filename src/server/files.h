@@ -7,6 +7,7 @@
 
 #include "common/status.h"
 #include "crypto/guarded_key.h"
+#include "vault/vault.h"
 
 namespace svault::server {
 
@@ -20,6 +21,20 @@ bool FileExists(const std::string& path);
 Result<crypto::GuardedKey> ReadKeyFile(const std::string& path);
 // Creates a new random key file (0600, refusing to overwrite) and returns the key.
 Result<crypto::GuardedKey> CreateKeyFile(const std::string& path);
+
+// The auto-unseal key file of the server's configuration, for init with auto_unseal.
+class UnsealKeyFileAt : public vault::UnsealKeyFile {
+ public:
+  explicit UnsealKeyFileAt(std::string path) : path_(std::move(path)) {}
+  bool configured() const override { return !path_.empty(); }
+  // kConflict when the file exists already (it may be another vault's key).
+  Result<crypto::GuardedKey> Create() override;
+  void Discard() override;
+
+ private:
+  std::string path_;
+  bool created_ = false;
+};
 
 }  // namespace svault::server
 

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <thread>
 
 #include "api/api.h"
@@ -74,6 +75,8 @@ int ParseFlags(int argc, char** argv, Flags& flags) {
       {"--threads", "threads"},
       {"--audit-max-file-bytes", "audit_max_file_bytes"},
       {"--drain-ms", "drain_ms"},
+      {"--reencrypt-batch", "reencrypt_batch"},
+      {"--reencrypt-pause-ms", "reencrypt_pause_ms"},
   };
   for (const auto& [flag, name] : flag_names) {
     app.add_option_function<std::string>(
@@ -125,9 +128,8 @@ Status CheckPrivate(const std::string& path, std::string_view what) {
   return Status::Ok();
 }
 
-// The unseal key: read it, or (only for a vault not yet initialised) create it.
-Result<crypto::GuardedKey> ObtainUnsealKey(const ServerConfig& config, bool initialized) {
-  if (!config.dev) SVAULT_RETURN_IF_ERROR(CheckPrivate(config.unseal_key_file, "unseal key file"));
+// Dev mode: the unseal key sits in the data directory, created on first start.
+Result<crypto::GuardedKey> DevUnsealKey(const ServerConfig& config, bool initialized) {
   if (FileExists(config.unseal_key_file)) return ReadKeyFile(config.unseal_key_file);
   if (initialized) {
     return Unavailable("unseal key file " + config.unseal_key_file +
@@ -137,20 +139,17 @@ Result<crypto::GuardedKey> ObtainUnsealKey(const ServerConfig& config, bool init
   return CreateKeyFile(config.unseal_key_file);
 }
 
-// Initialises the vault on first start and hands the root token to the operator once.
-Status InitializeIfNeeded(vault::Vault& vault, const ServerConfig& config,
-                          const crypto::GuardedKey& key, bool initialized) {
-  if (initialized) return Status::Ok();
+// Dev mode initialises the vault on first start and hands the root token to the person at the
+// terminal once (stdout, and a 0600 file in the data directory).
+Status InitializeDev(vault::Vault& vault, const ServerConfig& config,
+                     const crypto::GuardedKey& key) {
   SVAULT_ASSIGN_OR_RETURN(SecretBytes root_token, vault.Initialize(key));
   const std::string token_file = config.data_dir + "/root.token";
   SVAULT_RETURN_IF_ERROR(WritePrivateFile(token_file, root_token.Reveal()));
   Log(LogLevel::kInfo, "vault initialised", {{"root_token_file", token_file}});
-  if (config.dev) {
-    // Dev mode prints the root token once, on stdout, for the person at the terminal.
-    std::fprintf(stdout, "Root token (shown once; also in %s):\n%.*s\n", token_file.c_str(),
-                 static_cast<int>(root_token.size()), root_token.Reveal().data());
-    std::fflush(stdout);
-  }
+  std::fprintf(stdout, "Root token (shown once; also in %s):\n%.*s\n", token_file.c_str(),
+               static_cast<int>(root_token.size()), root_token.Reveal().data());
+  std::fflush(stdout);
   return Status::Ok();
 }
 
@@ -191,31 +190,66 @@ vault::VaultOptions MakeVaultOptions(const ServerConfig& config) {
   return options;
 }
 
-// Records a lifecycle step (init, unseal) in the audit chain.
-Status AuditEvent(vault::Vault& vault, std::string_view action) {
-  vault::AuditEntry entry;
-  entry.request_id = RandomId("sys_");
-  entry.phase = "event";
-  entry.action = std::string(action);
-  entry.client = "local";
-  entry.outcome = "ok";
-  return vault.audit_log()->Append(entry).status();
-}
-
-// Opens, initialises (first start) and unseals the vault.
-Status OpenVault(const ServerConfig& config, vault::Vault& vault) {
-  SVAULT_ASSIGN_OR_RETURN(bool initialized, vault.IsInitialized());
-  SVAULT_ASSIGN_OR_RETURN(crypto::GuardedKey key, ObtainUnsealKey(config, initialized));
-  SVAULT_RETURN_IF_ERROR(InitializeIfNeeded(vault, config, key, initialized));
-  SVAULT_RETURN_IF_ERROR(vault.Unseal(key));
-  // The chain key is available only now, so the init is recorded right after it happened.
-  if (!initialized) SVAULT_RETURN_IF_ERROR(AuditEvent(vault, "sys.init"));
-  SVAULT_RETURN_IF_ERROR(AuditEvent(vault, config.dev ? "sys.unseal.dev" : "sys.unseal.auto"));
+void LogUnsealed(vault::Vault& vault, const ServerConfig& config) {
   Log(LogLevel::kInfo, "vault unsealed", {{"node", config.node}});
   if (vault.audit_log()->torn_tail_cut()) {
     Log(LogLevel::kWarn, "audit log ended in a torn record (a crash mid-write); it was cut");
   }
+}
+
+Status OpenDevVault(const ServerConfig& config, vault::Vault& vault) {
+  SVAULT_ASSIGN_OR_RETURN(bool initialized, vault.IsInitialized());
+  SVAULT_ASSIGN_OR_RETURN(crypto::GuardedKey key, DevUnsealKey(config, initialized));
+  if (!initialized) SVAULT_RETURN_IF_ERROR(InitializeDev(vault, config, key));
+  SVAULT_RETURN_IF_ERROR(vault.Unseal(key));
+  SVAULT_RETURN_IF_ERROR(vault.AppendEvent("sys.unseal.dev", ""));
+  LogUnsealed(vault, config);
   return Status::Ok();
+}
+
+// Outside dev mode: an uninitialised vault waits for init; a vault on key shares starts sealed;
+// a vault on auto-unseal reads its key file, which must be private.
+Status OpenVault(const ServerConfig& config, vault::Vault& vault) {
+  if (config.dev) return OpenDevVault(config, vault);
+  if (!config.unseal_key_file.empty()) {
+    SVAULT_RETURN_IF_ERROR(CheckPrivate(config.unseal_key_file, "unseal key file"));
+  }
+  SVAULT_ASSIGN_OR_RETURN(vault::SealStatus status, vault.GetSealStatus());
+  if (!status.initialized) {
+    Log(LogLevel::kWarn,
+        "vault is not initialised: whoever reaches it first can initialise it; run "
+        "`svault operator init` now");
+    return Status::Ok();
+  }
+  if (status.type == "shamir") {
+    if (!config.unseal_key_file.empty()) {
+      Log(LogLevel::kWarn, "unseal_key_file is ignored: this vault unseals with key shares");
+    }
+    Log(LogLevel::kInfo, "vault is sealed: enter a quorum of shares with `svault operator unseal`",
+        {{"threshold", std::to_string(status.threshold)}});
+    return Status::Ok();
+  }
+  if (config.unseal_key_file.empty()) {
+    return Unavailable("this vault unseals from a key file; configure unseal_key_file");
+  }
+  SVAULT_ASSIGN_OR_RETURN(crypto::GuardedKey key, ReadKeyFile(config.unseal_key_file));
+  SVAULT_RETURN_IF_ERROR(vault.Unseal(key));
+  SVAULT_RETURN_IF_ERROR(vault.AppendEvent("sys.unseal.auto", ""));
+  LogUnsealed(vault, config);
+  return Status::Ok();
+}
+
+// Key material can reach swap, where it outlives the process (libsodium locks what it can).
+void WarnAboutSwap() {
+  std::ifstream swaps("/proc/swaps");
+  std::string line;
+  int lines = 0;
+  while (std::getline(swaps, line)) ++lines;
+  if (lines > 1) {
+    Log(LogLevel::kWarn,
+        "swap is on: memory that is not locked (request buffers) can be written to disk; turn "
+        "swap off or encrypt it on hosts that run the vault");
+  }
 }
 
 Status Serve(const ServerConfig& config, const sigset_t& stop_signals) {
@@ -225,8 +259,13 @@ Status Serve(const ServerConfig& config, const sigset_t& stop_signals) {
                           storage::OpenSqliteStore({.path = config.data_dir + "/vault.db"}));
   vault::Vault vault(*store, SystemClock::Get(), MakeVaultOptions(config));
   SVAULT_RETURN_IF_ERROR(OpenVault(config, vault));
+  WarnAboutSwap();
+  vault.StartBackgroundWork({.batch_versions = config.reencrypt_batch,
+                             .pause_ms = static_cast<int>(config.reencrypt_pause_ms)});
 
-  api::Api api(vault);
+  UnsealKeyFileAt key_file(config.dev ? "" : config.unseal_key_file);
+  api::Api api(vault, {.key_file = &key_file,
+                       .seal_drain = std::chrono::milliseconds(config.drain_ms)});
   api::HttpServerOptions http;
   http.listen_address = address.host;
   http.port = address.port;
@@ -253,6 +292,7 @@ Status Serve(const ServerConfig& config, const sigset_t& stop_signals) {
   server->Run();
   ::kill(::getpid(), SIGTERM);  // releases the watcher if Run() ended on its own
   watcher.join();
+  vault.StopBackgroundWork();
   Log(LogLevel::kInfo, "server stopped");
   return Status::Ok();
 }
@@ -279,14 +319,6 @@ int RunServerCommand(int argc, char** argv) {
   }
   if (!SetLogLevel(config->log_level)) {
     std::fprintf(stderr, "svault server: log_level must be debug, info, warn or error\n");
-    return 1;
-  }
-  if (!config->dev && config->unseal_key_file.empty()) {
-    // TODO(#4): manual unseal with Shamir shares ends this restriction.
-    std::fprintf(stderr,
-                 "svault server: refusing to start: outside --dev this version needs an "
-                 "auto-unseal key file (--unseal-key-file FILE, or unseal_key_file in the "
-                 "config); manual unseal with key shares is not available yet\n");
     return 1;
   }
   if (!crypto::InitCrypto()) {

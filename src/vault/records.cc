@@ -1,6 +1,7 @@
 #include "vault/records.h"
 
 #include <boost/json.hpp>
+#include <charconv>
 
 #include "common/encoding.h"
 #include "fmt/format.h"
@@ -100,6 +101,18 @@ std::string EnvData(std::string_view uid) { return fmt::format("e/{}/", uid); }
 std::string DataKey(std::string_view uid, uint32_t generation) {
   return fmt::format("e/{}/dek/{:010}", uid, generation);
 }
+std::string DataKeyPrefix(std::string_view uid) { return fmt::format("e/{}/dek/", uid); }
+Result<uint32_t> GenerationOf(std::string_view data_key_path) {
+  const size_t slash = data_key_path.rfind('/');
+  uint32_t generation = 0;
+  const std::string_view digits = data_key_path.substr(slash + 1);
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), generation);
+  if (slash == std::string_view::npos || ec != std::errc() || end != digits.end()) {
+    return IntegrityError("stored data key path is malformed");
+  }
+  return generation;
+}
+std::string VersionsOf(std::string_view uid) { return fmt::format("e/{}/v/", uid); }
 std::string SecretPrefix(std::string_view uid) { return fmt::format("e/{}/s/", uid); }
 std::string Secret(std::string_view uid, std::string_view key) {
   return fmt::format("e/{}/s/{}", uid, key);
@@ -184,6 +197,26 @@ Result<VersionRecord> DecodeVersion(std::string_view text) {
   std::optional<std::string> decoded = Base64Decode(blob);
   if (!decoded) return Corrupt("version");
   r.blob = std::move(*decoded);
+  return r;
+}
+
+std::string EncodeSealConfig(const SealConfig& r) {
+  json::object o{{"type", r.type},
+                 {"vault_id", r.vault_id},
+                 {"set", r.set},
+                 {"shares", r.shares},
+                 {"threshold", r.threshold}};
+  return json::serialize(o);
+}
+
+Result<SealConfig> DecodeSealConfig(std::string_view text) {
+  SVAULT_ASSIGN_OR_RETURN(json::object o, ParseObject(text, "seal"));
+  SealConfig r;
+  if (!Read(o, "type", r.type) || !Read(o, "vault_id", r.vault_id) ||
+      !ReadUnsigned(o, "set", r.set) || !ReadUnsigned(o, "shares", r.shares) ||
+      !ReadUnsigned(o, "threshold", r.threshold) || (r.type != "shamir" && r.type != "auto")) {
+    return Corrupt("seal");
+  }
   return r;
 }
 

@@ -2,6 +2,7 @@
 // clear), and the store paths. Paths sort so that a prefix scan lists one kind of record in key
 // byte order:
 //   sys/init, sys/root, sys/keyring          initialisation marker, wrapped root key, keyring
+//   sys/seal                                  how the unseal key is kept (SealConfig)
 //   envs/<id>                                 environment record
 //   e/<uid>/dek/<generation>                  wrapped data key of one generation
 //   e/<uid>/s/<key>                           secret metadata (live keys only)
@@ -59,6 +60,15 @@ struct VersionRecord {
   std::string blob;  // format byte, generation, nonce, ciphertext, tag
 };
 
+// How the unseal key is kept; stored (it holds nothing secret) at sys/seal.
+struct SealConfig {
+  std::string type = "auto";  // "shamir" (key shares) or "auto" (key file)
+  std::string vault_id;       // in every share, so a share of another vault is recognised
+  uint32_t set = 1;           // share set: +1 at every rekey
+  uint32_t shares = 0;        // shamir only
+  uint32_t threshold = 0;     // shamir only
+};
+
 struct DataKeyRecord {
   uint32_t term = 0;    // keyring term that wraps it
   std::string wrapped;  // WrapKey output
@@ -68,6 +78,10 @@ namespace paths {
 std::string Env(std::string_view id);
 std::string EnvData(std::string_view uid);  // everything of one environment
 std::string DataKey(std::string_view uid, uint32_t generation);
+std::string DataKeyPrefix(std::string_view uid);
+// The generation a DataKey() path names.
+Result<uint32_t> GenerationOf(std::string_view data_key_path);
+std::string VersionsOf(std::string_view uid);  // every version of every key
 std::string SecretPrefix(std::string_view uid);
 std::string Secret(std::string_view uid, std::string_view key);
 std::string VersionPrefix(std::string_view uid, std::string_view key);
@@ -84,6 +98,8 @@ std::string EncodeSecretMeta(const SecretMeta& r);
 Result<SecretMeta> DecodeSecretMeta(std::string_view text);
 std::string EncodeVersion(const VersionRecord& r);
 Result<VersionRecord> DecodeVersion(std::string_view text);
+std::string EncodeSealConfig(const SealConfig& r);
+Result<SealConfig> DecodeSealConfig(std::string_view text);
 std::string EncodeDataKey(const DataKeyRecord& r);
 Result<DataKeyRecord> DecodeDataKey(std::string_view text);
 // Token records also carry the keyed hash of the token, so revocation can remove the lookup row.

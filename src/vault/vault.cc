@@ -9,13 +9,8 @@
 namespace svault::vault {
 namespace {
 
-constexpr std::string_view kRootKeyAd = "svault/root/v1";
 constexpr char kValueFormat = 1;
 constexpr size_t kBlobHeader = 5;  // format byte, generation (u32, big-endian)
-
-std::string DataKeyAd(std::string_view uid, uint32_t generation) {
-  return fmt::format("svault/dek/v1|{}|{}", uid, generation);
-}
 
 // Binds format, environment identity, key, version and generation: a ciphertext copied to any
 // other row fails authentication.
@@ -32,81 +27,14 @@ std::string ValueAd(std::string_view uid, std::string_view key, uint64_t version
 
 }  // namespace
 
+std::string DataKeyAd(std::string_view uid, uint32_t generation) {
+  return fmt::format("svault/dek/v1|{}|{}", uid, generation);
+}
+
 Vault::Vault(storage::Store& store, const Clock& clock, VaultOptions options)
     : store_(store), clock_(clock), options_(std::move(options)) {}
 
-Vault::~Vault() = default;
-
-Result<bool> Vault::IsInitialized() {
-  SVAULT_ASSIGN_OR_RETURN(auto txn, store_.Begin(storage::TxnMode::kRead));
-  SVAULT_ASSIGN_OR_RETURN(auto marker, txn->Get("sys/init"));
-  return marker.has_value();
-}
-
-bool Vault::IsSealed() const {
-  std::shared_lock lock(seal_mu_);
-  return unsealed_ == nullptr;
-}
-
-AuditLog* Vault::audit_log() {
-  std::shared_lock lock(seal_mu_);
-  return unsealed_ ? unsealed_->audit.get() : nullptr;
-}
-
-Result<AuditVerifyReport> Vault::VerifyAudit(std::string_view content,
-                                             std::optional<std::string> expected_prev,
-                                             std::optional<uint64_t> expected_seq) {
-  std::shared_lock lock(seal_mu_);
-  if (!unsealed_) return SealedError();
-  return VerifyAuditFile(unsealed_->keyring.audit_chain_key(), content, std::move(expected_prev),
-                         expected_seq);
-}
-
-Result<SecretBytes> Vault::Initialize(const crypto::GuardedKey& unseal_key) {
-  SVAULT_ASSIGN_OR_RETURN(auto txn, store_.Begin(storage::TxnMode::kWrite));
-  SVAULT_ASSIGN_OR_RETURN(auto marker, txn->Get("sys/init"));
-  if (marker) return Conflict("vault is already initialised");
-
-  // Fresh root key and keyring; the root key is stored only wrapped under the unseal key.
-  SVAULT_ASSIGN_OR_RETURN(crypto::GuardedKey root, crypto::GuardedKey::Random());
-  SVAULT_ASSIGN_OR_RETURN(crypto::Keyring keyring, crypto::Keyring::Create());
-  SVAULT_RETURN_IF_ERROR(txn->Put("sys/root", crypto::WrapKey(unseal_key, root, kRootKeyAd)));
-  SVAULT_RETURN_IF_ERROR(txn->Put("sys/keyring", keyring.Seal(root)));
-
-  // The root token: admin, never expires.
-  Principal root_principal;
-  root_principal.token_id = RandomId("tok_");
-  root_principal.role = Role::kAdmin;
-  root_principal.description = "root token";
-  root_principal.created_at_ms = clock_.NowMillis();
-  root_principal.created_by = "init";
-  SVAULT_ASSIGN_OR_RETURN(SecretBytes token,
-                          StoreToken(*txn, keyring.token_hash_key(), root_principal));
-
-  const std::string init = fmt::format(R"({{"version":1,"created_at":{}}})", clock_.NowMillis());
-  SVAULT_RETURN_IF_ERROR(txn->Put("sys/init", init));
-  SVAULT_RETURN_IF_ERROR(txn->Commit());
-  return token;
-}
-
-Status Vault::Unseal(const crypto::GuardedKey& unseal_key) {
-  std::unique_lock lock(seal_mu_);
-  if (unsealed_) return Status::Ok();
-  SVAULT_ASSIGN_OR_RETURN(auto txn, store_.Begin(storage::TxnMode::kRead));
-  SVAULT_ASSIGN_OR_RETURN(auto wrapped_root, txn->Get("sys/root"));
-  SVAULT_ASSIGN_OR_RETURN(auto sealed_keyring, txn->Get("sys/keyring"));
-  if (!wrapped_root || !sealed_keyring) return {Code::kUninitialized, "vault is not initialised"};
-
-  // Unseal key -> root key -> keyring -> audit log (its chain key is in the keyring).
-  SVAULT_ASSIGN_OR_RETURN(crypto::GuardedKey root,
-                          crypto::UnwrapKey(unseal_key, *wrapped_root, kRootKeyAd));
-  SVAULT_ASSIGN_OR_RETURN(crypto::Keyring keyring, crypto::Keyring::Open(root, *sealed_keyring));
-  auto unsealed = std::make_unique<Unsealed>(std::move(root), std::move(keyring));
-  SVAULT_ASSIGN_OR_RETURN(
-      unsealed->audit, AuditLog::Open(options_.audit, unsealed->keyring.audit_chain_key(), clock_));
-  unsealed_ = std::move(unsealed);
-  return Status::Ok();
-}
+Vault::~Vault() { StopBackgroundWork(); }
 
 Result<std::optional<EnvRecord>> Vault::LoadEnv(storage::Transaction& txn, std::string_view id) {
   SVAULT_ASSIGN_OR_RETURN(auto text, txn.Get(paths::Env(id)));
@@ -159,6 +87,11 @@ void Vault::ForgetDataKeys(std::string_view uid) {
   for (auto it = cache.begin(); it != cache.end();) {
     it = it->first.first == uid ? cache.erase(it) : std::next(it);
   }
+}
+
+void Vault::ForgetDataKey(std::string_view uid, uint32_t generation) {
+  std::lock_guard lock(unsealed_->dek_mu);
+  unsealed_->deks.erase(std::make_pair(std::string(uid), generation));
 }
 
 Result<std::string> Vault::EncryptValue(storage::Transaction& txn, const EnvRecord& env,

@@ -7,6 +7,7 @@
 #ifndef SVAULT_VAULT_VAULT_H_
 #define SVAULT_VAULT_VAULT_H_
 
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -16,6 +17,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "common/clock.h"
@@ -78,28 +80,160 @@ struct NewToken {
   SecretBytes token;  // "svt_…": shown once, never stored
 };
 
+struct InitSpec {
+  uint32_t shares = 5;
+  uint32_t threshold = 3;
+  bool auto_unseal = false;
+};
+
+struct InitResult {
+  std::vector<SecretBytes> shares;  // empty with auto-unseal
+  SecretBytes root_token;
+};
+
+struct SealStatus {
+  bool initialized = false;
+  bool sealed = true;
+  std::string type;         // "shamir" or "auto" once initialised
+  uint32_t progress = 0;    // distinct valid shares entered towards the quorum
+  uint32_t threshold = 0;   // shares needed (0 for auto-unseal)
+  uint32_t shares = 0;      // shares made
+  bool unsealed_now = false;  // set in the one answer whose share completed the unseal
+};
+
+// Counts of unseal activity while sealed, summarised in the chain at unseal (DESIGN.md §7).
+struct SealedActivity {
+  uint32_t shares_accepted = 0;
+  uint32_t shares_refused = 0;
+  uint32_t resets = 0;
+  uint32_t failed_combinations = 0;
+  uint64_t requests_refused = 0;  // other requests answered 503 sealed
+};
+
+struct RekeyStatus {
+  bool started = false;
+  std::string nonce;
+  uint32_t progress = 0;       // current shares entered
+  uint32_t required = 0;       // current threshold
+  uint32_t new_shares = 0;     // the new split
+  uint32_t new_threshold = 0;
+  std::vector<SecretBytes> shares;  // the new shares, in the one answer that completes it
+};
+
+struct ReencryptionStatus {
+  std::string environment;
+  uint32_t generation = 0;              // current: new writes use it
+  std::vector<uint32_t> old_generations;  // still holding versions (or not yet destroyed)
+  uint64_t versions_total = 0;
+  uint64_t versions_pending = 0;        // still under an older generation
+};
+
+struct BackgroundOptions {
+  size_t batch_versions = 64;  // versions re-encrypted per transaction
+  int pause_ms = 10;           // between transactions, so requests keep the store
+};
+
+// Where an auto-unseal key is kept; the server implements it with a file.
+class UnsealKeyFile {
+ public:
+  virtual ~UnsealKeyFile() = default;
+  // Whether a place for the key is configured.
+  virtual bool configured() const = 0;
+  // Creates a new random key there (refusing to overwrite) and returns it.
+  virtual Result<crypto::GuardedKey> Create() = 0;
+  // Removes the key Create() made, after an init that failed.
+  virtual void Discard() = 0;
+};
+
 class Vault {
  public:
   // `store` and `clock` must outlive the vault. The vault starts sealed.
   Vault(storage::Store& store, const Clock& clock, VaultOptions options);
   ~Vault();
 
-  // ---- Lifecycle --------------------------------------------------------------------------
+  // ---- Lifecycle (DESIGN.md §5) --------------------------------------------------------------
 
   // Whether the store holds an initialised vault.
   Result<bool> IsInitialized();
   bool IsSealed() const;
+  // initialized, sealed, and the unseal progress while sealed. Reads the store only when sealed.
+  Result<SealStatus> GetSealStatus();
 
-  // Creates the root key (wrapped under `unseal_key`) and the keyring, and an admin root token
-  // that never expires. kConflict when already initialised. Leaves the vault sealed.
+  // Creates the root key and the keyring, an admin root token that never expires, and the
+  // unseal key: split into `spec.shares` shares (any `spec.threshold` of them unseal), or, with
+  // `spec.auto_unseal`, written by `key_file` (which must be configured). Records `sys.init` in
+  // the audit chain before it answers. The root token and shares are returned once and never
+  // stored. kConflict when already initialised. Leaves the vault sealed.
+  Result<InitResult> Initialize(const InitSpec& spec, UnsealKeyFile* key_file);
+  // Initialises with a given auto-unseal key (dev mode, tests). Leaves the vault sealed.
   Result<SecretBytes> Initialize(const crypto::GuardedKey& unseal_key);
 
   // Opens the root key with `unseal_key`, then the keyring, then the audit log. kIntegrityError
-  // when the key is wrong; kUninitialized before Initialize.
+  // when the key is wrong; kUninitialized before Initialize. Succeeds at once when unsealed.
   Status Unseal(const crypto::GuardedKey& unseal_key);
 
+  // Enters one share towards the quorum and answers the status after it. A share that does not
+  // parse, or that belongs to another vault or another share set, is kValidationFailed and does
+  // not count; a share whose index was already entered does not count twice. At quorum the
+  // shares are combined: when they open the root key the vault is unsealed, otherwise progress
+  // is reset and the answer is kValidationFailed "combination failed". kUninitialized before
+  // init; when already unsealed the share is ignored.
+  Result<SealStatus> SubmitShare(std::string_view share_text);
+  // Forgets the shares entered so far (anyone may, as anyone may enter a share).
+  Result<SealStatus> ResetUnseal();
+
+  // Wipes the root key, the keyring and every cached data key, and closes the audit log.
+  // Callers still inside an operation keep their keys until it ends (the operation holds the
+  // seal lock); the api layer drains requests first. OK when already sealed.
+  void Seal();
+
+  // What happened while sealed, for the summary the api layer writes into the chain at unseal;
+  // reading it resets the counts.
+  SealedActivity TakeSealedActivity();
+  // Counts a request refused because the vault is sealed.
+  void NoteSealedRequest();
+  // Appends a lifecycle event (phase "event") to the audit chain. kSealed while sealed.
+  Status AppendEvent(std::string_view action, std::string_view target);
+
+  // ---- Key rotation (DESIGN.md §5) -------------------------------------------------------------
+
+  // Adds a keyring term and rewraps every data key under it, in one transaction. Requests wait
+  // for that transaction. Returns the new term.
+  Result<uint32_t> RotateKeyring();
+
+  // Starts a rekey: a quorum of the current shares will replace the unseal key with a new one
+  // split into `shares` / `threshold`. Answers the nonce that every update names. kConflict
+  // when a rekey is already in progress; kValidationFailed on a vault with auto-unseal.
+  Result<RekeyStatus> StartRekey(uint32_t shares, uint32_t threshold);
+  // Enters one current share for the rekey named by `nonce`. Shares are checked as in
+  // SubmitShare. At quorum, if they open the root key, the root key is rewrapped under a new
+  // unseal key and the answer carries the new shares, once; the old shares stop working.
+  // kNotFound when no rekey with that nonce is in progress.
+  Result<RekeyStatus> UpdateRekey(std::string_view nonce, std::string_view share_text);
+  Result<RekeyStatus> GetRekeyStatus();
+  // kNotFound when no rekey is in progress.
+  Status CancelRekey();
+
+  // Starts a new data-key generation of environment `env_id` for new writes; older versions are
+  // re-encrypted by ReencryptBatch. kNotFound for an unknown environment.
+  Result<ReencryptionStatus> RotateDataKey(std::string_view env_id);
+  // How far re-encryption of `env_id` has come.
+  Result<ReencryptionStatus> GetReencryption(std::string_view env_id);
+  // Re-encrypts up to `max_versions` versions written under an older generation of any
+  // environment (one transaction), and destroys an older generation no version uses any more.
+  // Answers whether work remains. Safe to interrupt anywhere: a crash leaves each version under
+  // one readable generation, and the next call carries on.
+  Result<bool> ReencryptBatch(size_t max_versions);
+
+  // Runs ReencryptBatch on a thread of the vault's own whenever work may remain: at start
+  // (resuming a re-encryption a crash cut short), after unseal and after RotateDataKey. The
+  // destructor stops it.
+  void StartBackgroundWork(BackgroundOptions options);
+  void StopBackgroundWork();
+
   // The audit log, once unsealed (nullptr while sealed). Appends are the caller's (api layer).
-  AuditLog* audit_log();
+  // Shared, so a seal never frees it under a request that still writes to it.
+  std::shared_ptr<AuditLog> audit_log();
   // Verifies one audit file under the chain key (see VerifyAuditFile). kSealed while sealed.
   Result<AuditVerifyReport> VerifyAudit(std::string_view content,
                                         std::optional<std::string> expected_prev,
@@ -181,6 +315,11 @@ class Vault {
   Result<SecretBytes> DecryptValue(storage::Transaction& txn, const EnvRecord& env,
                                    std::string_view key, uint64_t version, std::string_view blob);
   void ForgetDataKeys(std::string_view uid);
+  void ForgetDataKey(std::string_view uid, uint32_t generation);
+  Result<size_t> ReencryptEnvironment(storage::Transaction& txn, const EnvRecord& env,
+                                      size_t limit);
+  void KickBackgroundWork();
+  void BackgroundLoop();
   Result<uint64_t> HighestVersionEver(storage::Transaction& txn, const EnvRecord& env);
   // The value of `version` (current when nullopt), or nullopt when the key or version is gone.
   Result<std::optional<SecretValue>> ReadValue(storage::Transaction& txn, const EnvRecord& env,
@@ -191,12 +330,35 @@ class Vault {
                                         const crypto::GuardedKey& hash_key,
                                         const Principal& principal);
 
+  struct Quorum;  // shares entered so far (unseal or rekey)
+  struct Rekey;
+
+  Result<SealConfig> LoadSealConfig();
+  Result<InitResult> InitializeWith(const crypto::GuardedKey& unseal_key, SealConfig config);
+  // Adds a share to `quorum` after the checks every share gets; true when it counted.
+  Result<bool> AddShare(Quorum& quorum, const SealConfig& config, std::string_view text);
+  Status UnsealLocked(const crypto::GuardedKey& unseal_key);
+  Status RewrapDataKeys(uint32_t term);
+  Result<SealStatus> StatusLocked();
+
   storage::Store& store_;
   const Clock& clock_;
   VaultOptions options_;
 
   mutable std::shared_mutex seal_mu_;   // exclusive to seal/unseal, shared by every operation
-  std::unique_ptr<Unsealed> unsealed_;  // guarded by seal_mu_; nullptr while sealed
+  std::shared_ptr<Unsealed> unsealed_;  // guarded by seal_mu_; nullptr while sealed
+
+  std::mutex lifecycle_mu_;  // init, unseal progress, rekey, rotation: one at a time
+  std::unique_ptr<Quorum> unseal_quorum_;  // guarded by lifecycle_mu_
+  std::unique_ptr<Rekey> rekey_;           // guarded by lifecycle_mu_
+  SealedActivity sealed_activity_;         // guarded by lifecycle_mu_
+
+  std::mutex work_mu_;  // the background worker's state
+  std::condition_variable work_cv_;
+  std::thread worker_;
+  BackgroundOptions work_options_;
+  bool work_pending_ = false;
+  bool work_stop_ = false;
 };
 
 }  // namespace svault::vault

@@ -8,9 +8,11 @@
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "crypto/guarded_key.h"
 #include "crypto/keyring.h"
+#include "crypto/shamir.h"
 #include "vault/audit_log.h"
 #include "vault/vault.h"
 
@@ -29,9 +31,28 @@ struct Vault::Unsealed {
   std::map<std::pair<std::string, uint32_t>, std::shared_ptr<const crypto::GuardedKey>> deks;
 };
 
+// Shares entered towards a quorum (unseal or rekey), each index once.
+struct Vault::Quorum {
+  std::vector<crypto::Share> shares;
+};
+
+// A rekey in progress: the new split it will make, and the current shares entered so far.
+struct Vault::Rekey {
+  std::string nonce;
+  uint32_t shares = 0;
+  uint32_t threshold = 0;
+  Quorum quorum;
+};
+
 // The floor below which new versions in environment `env_id` are never numbered: the highest
 // version of any key in deleted environments of that id (0 when none).
 Result<uint64_t> LoadVersionFloor(storage::Transaction& txn, std::string_view env_id);
+
+// The associated data of the root key wrapped under the unseal key.
+inline constexpr std::string_view kRootKeyAd = "svault/root/v1";
+
+// The associated data of environment `uid`'s data key of `generation`.
+std::string DataKeyAd(std::string_view uid, uint32_t generation);
 
 // Common failures.
 inline Status SealedError() { return {Code::kSealed, "vault is sealed"}; }

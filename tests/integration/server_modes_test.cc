@@ -16,13 +16,18 @@ std::string TempDir() {
   return mkdtemp(tmpl);
 }
 
-TEST(ServerModesTest, WithoutDevOrKeyFileItRefusesClearly) {
+TEST(ServerModesTest, WithoutDevItStartsUninitialisedAndCreatesNoKey) {
   const std::string dir = TempDir();
-  CliResult r = RunCli({"server", "--data", dir, "--listen", "127.0.0.1:0"});
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("auto-unseal key file"), std::string::npos) << r.err;
-  EXPECT_FALSE(std::filesystem::exists(dir + "/vault.db"));
+  VaultProcess vault({}, dir, /*dev=*/false);
+  EXPECT_EQ(vault.root_token(), "");
+  EXPECT_EQ(vault.Request("GET", "/api/v1/sys/health").status, 503);
+  EXPECT_EQ(vault.Request("GET", "/api/v1/environments", "x").ErrorCode(), "uninitialized");
+  EXPECT_NE(vault.LogText().find("not initialised"), std::string::npos) << vault.LogText();
+  EXPECT_FALSE(std::filesystem::exists(dir + "/unseal.key"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/root.token"));
+  ASSERT_EQ(vault.Stop(), 0);
   std::filesystem::remove_all(dir);
+  std::filesystem::remove(dir + ".log");
 }
 
 TEST(ServerModesTest, BadConfigurationIsAUsageError) {
@@ -33,38 +38,73 @@ TEST(ServerModesTest, BadConfigurationIsAUsageError) {
   EXPECT_EQ(unknown.exit_code, 1);
 }
 
-TEST(ServerModesTest, AutoUnsealKeyFileInitialisesOnceThenUnsealsAtEveryStart) {
+TEST(ServerModesTest, AutoUnsealInitWritesTheKeyFileThenUnsealsAtEveryStart) {
   const std::string dir = TempDir();
   const std::string key_file = dir + "/unseal.key";
   std::string root;
   {
-    VaultProcess vault({"--unseal-key-file", key_file}, dir, /*dev=*/false);
-    root = vault.root_token();
+    VaultProcess vault({"--unseal-key-file", key_file}, dir + "/data", /*dev=*/false);
+    EXPECT_FALSE(std::filesystem::exists(key_file)) << "only init creates it";
+    Response init = vault.Request("POST", "/api/v1/sys/init", "", R"({"auto_unseal":true})");
+    ASSERT_EQ(init.status, 200) << init.body;
+    EXPECT_TRUE(init.Json().at("shares").as_array().empty());
+    root = std::string(init.Json().at("root_token").as_string());
+    EXPECT_EQ(init.headers["cache-control"], "no-store");
+    struct stat st {};
+    ASSERT_EQ(::stat(key_file.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    // Unsealed at once.
     EXPECT_EQ(vault.Request("POST", "/api/v1/environments", root, R"({"id":"acme"})").status, 201);
-    EXPECT_EQ(vault.LogText().find(root), std::string::npos) << "only dev mode prints it";
+    EXPECT_EQ(vault.Request("POST", "/api/v1/sys/init", "", R"({"auto_unseal":true})").status,
+              409);
+    EXPECT_EQ(vault.LogText().find(root), std::string::npos) << "the root token is never logged";
     EXPECT_EQ(vault.LogText().find("DEV MODE"), std::string::npos);
     ASSERT_EQ(vault.Stop(), 0);
   }
   {
-    VaultProcess vault({"--unseal-key-file", key_file}, dir, /*dev=*/false);
+    VaultProcess vault({"--unseal-key-file", key_file}, dir + "/data", /*dev=*/false);
     EXPECT_EQ(vault.Request("GET", "/api/v1/environments/acme", root).status, 200);
     ASSERT_EQ(vault.Stop(), 0);
   }
   // Another key cannot open it.
   std::filesystem::remove(key_file);
-  CliResult r =
-      RunCli({"server", "--data", dir, "--listen", "127.0.0.1:0", "--unseal-key-file", key_file});
+  std::ofstream(key_file) << std::string(64, 'a') << "\n";
+  ::chmod(key_file.c_str(), 0600);
+  CliResult r = RunCli({"server", "--data", dir + "/data", "--listen", "127.0.0.1:0",
+                        "--unseal-key-file", key_file});
   EXPECT_EQ(r.exit_code, 2);
   std::filesystem::remove_all(dir);
-  std::filesystem::remove(dir + ".log");
+}
+
+TEST(ServerModesTest, AutoUnsealInitNeedsAConfiguredAndFreshKeyFile) {
+  const std::string dir = TempDir();
+  {
+    VaultProcess vault({}, dir + "/a", /*dev=*/false);
+    Response r = vault.Request("POST", "/api/v1/sys/init", "", R"({"auto_unseal":true})");
+    EXPECT_EQ(r.status, 422) << r.body;
+    EXPECT_NE(r.body.find("unseal_key_file"), std::string::npos) << r.body;
+    // Nothing happened: a share init still works.
+    EXPECT_EQ(vault.Request("POST", "/api/v1/sys/init", "", "{}").status, 200);
+  }
+  {
+    const std::string key_file = dir + "/existing.key";
+    std::ofstream(key_file) << "old\n";
+    ::chmod(key_file.c_str(), 0600);
+    VaultProcess vault({"--unseal-key-file", key_file}, dir + "/b", /*dev=*/false);
+    Response r = vault.Request("POST", "/api/v1/sys/init", "", R"({"auto_unseal":true})");
+    EXPECT_EQ(r.status, 409) << r.body;
+    EXPECT_EQ(ReadFile(key_file), "old\n") << "an existing key file is never overwritten";
+    EXPECT_EQ(vault.Request("GET", "/api/v1/sys/seal-status").Json().at("initialized"), false);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(ServerModesTest, OutsideDevAKeyOrConfigOpenToOthersIsRefused) {
   const std::string dir = TempDir();
   const std::string key = dir + "/unseal.key";
   {
-    // First start creates the key file 0600.
     VaultProcess vault({"--unseal-key-file", key}, dir + "/data", /*dev=*/false);
+    ASSERT_EQ(vault.Request("POST", "/api/v1/sys/init", "", R"({"auto_unseal":true})").status, 200);
     ASSERT_EQ(vault.Stop(), 0);
   }
   ASSERT_EQ(::chmod(key.c_str(), 0640), 0);
@@ -72,6 +112,10 @@ TEST(ServerModesTest, OutsideDevAKeyOrConfigOpenToOthersIsRefused) {
       {"server", "--data", dir + "/data", "--listen", "127.0.0.1:0", "--unseal-key-file", key});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE((r.out + r.err).find("chmod 600"), std::string::npos) << r.out << r.err;
+  ASSERT_EQ(::chmod(key.c_str(), 0604), 0);
+  r = RunCli(
+      {"server", "--data", dir + "/data", "--listen", "127.0.0.1:0", "--unseal-key-file", key});
+  EXPECT_EQ(r.exit_code, 2);
 
   const std::string config = dir + "/svault.toml";
   std::ofstream(config) << "log_level = \"info\"\n";

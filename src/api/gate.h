@@ -1,0 +1,68 @@
+// The gate every token-bearing request passes: sealing closes it, waits (bounded) for the
+// requests inside to finish, seals, and opens it again (DESIGN.md §5: in-flight requests finish
+// before the keys are wiped).
+#ifndef SVAULT_API_GATE_H_
+#define SVAULT_API_GATE_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
+namespace svault::api {
+
+class RequestGate {
+ public:
+  // Admits a request; false while the gate is closed.
+  bool Enter() {
+    std::lock_guard lock(mu_);
+    if (closed_) return false;
+    ++inside_;
+    return true;
+  }
+  void Leave() {
+    std::lock_guard lock(mu_);
+    --inside_;
+    drained_.notify_all();
+  }
+
+  // Closes the gate and waits until at most `keep` requests are inside (the caller's own) or
+  // `timeout` has passed; answers whether they drained. False at once, without waiting, when
+  // the gate is already closed (`*already_closed` is then set).
+  bool CloseAndDrain(int keep, std::chrono::milliseconds timeout, bool* already_closed) {
+    std::unique_lock lock(mu_);
+    *already_closed = closed_;
+    if (closed_) return false;
+    closed_ = true;
+    return drained_.wait_for(lock, timeout, [&] { return inside_ <= keep; });
+  }
+  void Open() {
+    std::lock_guard lock(mu_);
+    closed_ = false;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable drained_;
+  int inside_ = 0;
+  bool closed_ = false;
+};
+
+// Holds a place inside the gate for one request.
+class Admission {
+ public:
+  explicit Admission(RequestGate& gate) : gate_(gate), admitted_(gate.Enter()) {}
+  ~Admission() {
+    if (admitted_) gate_.Leave();
+  }
+  Admission(const Admission&) = delete;
+  Admission& operator=(const Admission&) = delete;
+  bool admitted() const { return admitted_; }
+
+ private:
+  RequestGate& gate_;
+  bool admitted_;
+};
+
+}  // namespace svault::api
+
+#endif  // SVAULT_API_GATE_H_

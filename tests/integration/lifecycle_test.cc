@@ -1,0 +1,417 @@
+// Init, unseal with key shares, seal, keyring rotation, rekey and data-key rotation, through the
+// real binary (issue #4). Shares are checked on entry; a quorum that does not open the root key
+// resets progress; old shares stop working after a rekey.
+#include <gtest/gtest.h>
+#include <sodium.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <thread>
+
+#include "harness.h"
+
+namespace svault::testing {
+namespace {
+
+namespace json = boost::json;
+
+std::string TempDir() {
+  char tmpl[] = "/tmp/svault-life-XXXXXX";
+  return mkdtemp(tmpl);
+}
+
+std::string Str(const json::value& v) { return std::string(v.as_string()); }
+
+// The checksum of a share body, as svault computes it (BLAKE2b, 4 bytes, hex).
+std::string ShareChecksum(const std::string& body) {
+  unsigned char out[4];
+  crypto_generichash(out, sizeof(out), reinterpret_cast<const unsigned char*>(body.data()),
+                     body.size(), nullptr, 0);
+  static const char* kHex = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : out) {
+    hex += kHex[c >> 4];
+    hex += kHex[c & 15];
+  }
+  return hex;
+}
+
+// A share with a valid shape and checksum but other bytes: only combination can tell.
+std::string Forge(const std::string& share) {
+  std::string body = share.substr(0, share.rfind('-'));
+  const size_t bytes_at = body.rfind('-') + 1;
+  body[bytes_at] = body[bytes_at] == '0' ? '1' : '0';
+  return body + "-" + ShareChecksum(body);
+}
+
+class LifecycleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = TempDir();
+    Start();
+    Response init = vault_->Request("POST", "/api/v1/sys/init", "", "{}");
+    ASSERT_EQ(init.status, 200) << init.body;
+    const json::value body = init.Json();
+    for (const auto& s : body.at("shares").as_array()) shares_.push_back(Str(s));
+    root_ = Str(body.at("root_token"));
+  }
+  void TearDown() override {
+    vault_.reset();
+    std::filesystem::remove_all(dir_);
+    std::filesystem::remove(dir_ + ".log");
+  }
+
+  void Start(std::vector<std::string> extra = {}) {
+    vault_ = std::make_unique<VaultProcess>(extra, dir_, /*dev=*/false);
+  }
+  void Restart(std::vector<std::string> extra = {}) {
+    ASSERT_EQ(vault_->Stop(), 0);
+    Start(std::move(extra));
+  }
+
+  Response Enter(const std::string& share) {
+    return vault_->Request("POST", "/api/v1/sys/unseal", "", json::serialize(json::object{
+                                                                  {"share", share}}));
+  }
+  Response Status() { return vault_->Request("GET", "/api/v1/sys/seal-status"); }
+  void Unseal(std::vector<size_t> which, const std::vector<std::string>& shares) {
+    Response last;
+    for (size_t i : which) last = Enter(shares[i]);
+    ASSERT_EQ(last.status, 200) << last.body;
+    ASSERT_EQ(last.Json().at("sealed"), false) << last.body;
+  }
+  void Unseal(std::vector<size_t> which) { Unseal(std::move(which), shares_); }
+
+  std::vector<json::object> Audit() {
+    std::vector<json::object> records;
+    std::string after = "0";
+    while (true) {
+      const json::value page =
+          vault_->Request("GET", "/api/v1/audit?limit=1000&after=" + after, root_).Json();
+      for (const auto& item : page.at("items").as_array()) records.push_back(item.as_object());
+      if (page.at("next_cursor").is_null()) return records;
+      after = Str(page.at("next_cursor"));
+    }
+  }
+
+  std::string dir_;
+  std::unique_ptr<VaultProcess> vault_;
+  std::vector<std::string> shares_;
+  std::string root_;
+};
+
+TEST(LifecycleUninitialisedTest, OnlyHealthSealStatusAndInitAnswer) {
+  const std::string dir = TempDir();
+  {
+    VaultProcess vault({}, dir, /*dev=*/false);
+    Response health = vault.Request("GET", "/api/v1/sys/health");
+    EXPECT_EQ(health.status, 503);
+    EXPECT_EQ(health.Json().at("initialized"), false);
+    Response status = vault.Request("GET", "/api/v1/sys/seal-status");
+    EXPECT_EQ(status.status, 200);
+    EXPECT_EQ(status.Json().at("initialized"), false);
+    EXPECT_EQ(vault.Request("GET", "/api/v1/environments", "svt_x").ErrorCode(), "uninitialized");
+    EXPECT_EQ(vault.Request("POST", "/api/v1/sys/seal", "svt_x").ErrorCode(), "uninitialized");
+    EXPECT_EQ(vault.Request("POST", "/api/v1/sys/unseal", "", R"({"reset":true})").ErrorCode(),
+              "uninitialized");
+    // Bad init bodies change nothing.
+    for (const std::string body :
+         {R"({"shares":3,"threshold":4})", R"({"shares":0})", R"({"shares":17,"threshold":2})",
+          R"({"threshold":0})", R"({"shares":"5"})", R"({"colour":1})",
+          R"({"auto_unseal":true,"shares":3})", "[1]"}) {
+      Response r = vault.Request("POST", "/api/v1/sys/init", "", body);
+      EXPECT_EQ(r.status, 422) << body << " " << r.body;
+    }
+    EXPECT_EQ(vault.Request("POST", "/api/v1/sys/init", "", "{").status, 400);
+    EXPECT_EQ(vault.Request("GET", "/api/v1/sys/seal-status").Json().at("initialized"), false);
+  }
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove(dir + ".log");
+}
+
+TEST_F(LifecycleTest, InitAnswersFiveSharesOnceAndLeavesTheVaultSealed) {
+  ASSERT_EQ(shares_.size(), 5u);
+  EXPECT_TRUE(root_.starts_with("svt_"));
+  json::value status = Status().Json();
+  EXPECT_EQ(status.at("initialized"), true);
+  EXPECT_EQ(status.at("sealed"), true);
+  EXPECT_EQ(status.at("progress"), 0);
+  EXPECT_EQ(status.at("threshold"), 3);
+  EXPECT_EQ(status.at("type"), "shamir");
+  EXPECT_EQ(vault_->Request("GET", "/api/v1/environments", root_).ErrorCode(), "sealed");
+  EXPECT_EQ(vault_->Request("POST", "/api/v1/sys/init", "", "{}").status, 409);
+  // Shares are never stored, nor logged.
+  for (const std::string& file : FilesUnder(dir_)) {
+    const std::string bytes = ReadFile(file);
+    for (const std::string& share : shares_) {
+      EXPECT_EQ(bytes.find(share.substr(24, 40)), std::string::npos) << file;
+    }
+    EXPECT_EQ(bytes.find(root_), std::string::npos) << file;
+  }
+  const std::string log = vault_->LogText();
+  for (const std::string& share : shares_) {
+    EXPECT_EQ(log.find(share.substr(24, 40)), std::string::npos);
+  }
+}
+
+TEST_F(LifecycleTest, SharesAreCheckedOnEntryAndCountOnce) {
+  // Malformed: refused at once, not counted, and never echoed.
+  std::string typo = shares_[0];
+  typo[30] = typo[30] == 'a' ? 'b' : 'a';
+  Response bad = Enter(typo);
+  EXPECT_EQ(bad.status, 422) << bad.body;
+  EXPECT_EQ(bad.Json().at("progress"), 0) << "an error keeps the seal-status shape";
+  EXPECT_EQ(bad.Json().at("sealed"), true);
+  EXPECT_EQ(bad.body.find(typo.substr(24, 40)), std::string::npos);
+  EXPECT_EQ(Enter("hello").status, 422);
+  EXPECT_EQ(vault_->Request("POST", "/api/v1/sys/unseal", "", R"({})").status, 422);
+  EXPECT_EQ(vault_->Request("POST", "/api/v1/sys/unseal", "", "").status, 400);
+
+  // Repeated: counts once.
+  EXPECT_EQ(Enter(shares_[0]).Json().at("progress"), 1);
+  EXPECT_EQ(Enter(shares_[0]).Json().at("progress"), 1);
+  EXPECT_EQ(Enter(shares_[1]).Json().at("progress"), 2);
+
+  // Reset forgets them.
+  Response reset = vault_->Request("POST", "/api/v1/sys/unseal", "", R"({"reset":true})");
+  EXPECT_EQ(reset.status, 200);
+  EXPECT_EQ(reset.Json().at("progress"), 0);
+  EXPECT_EQ(Status().Json().at("sealed"), true);
+}
+
+TEST_F(LifecycleTest, AShareOfAnotherVaultIsRefused) {
+  const std::string other_dir = TempDir();
+  std::string other_share;
+  {
+    VaultProcess other({}, other_dir, /*dev=*/false);
+    Response init = other.Request("POST", "/api/v1/sys/init", "", "{}");
+    other_share = Str(init.Json().at("shares").as_array()[0]);
+  }
+  Response r = Enter(other_share);
+  EXPECT_EQ(r.status, 422);
+  EXPECT_NE(r.body.find("another vault"), std::string::npos) << r.body;
+  EXPECT_EQ(r.Json().at("progress"), 0);
+  std::filesystem::remove_all(other_dir);
+  std::filesystem::remove(other_dir + ".log");
+}
+
+TEST_F(LifecycleTest, AWrongQuorumFailsAndResetsProgress) {
+  EXPECT_EQ(Enter(shares_[0]).status, 200);
+  EXPECT_EQ(Enter(Forge(shares_[1])).status, 200) << "a forged share looks valid on entry";
+  Response r = Enter(shares_[2]);
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_NE(r.body.find("combination failed"), std::string::npos) << r.body;
+  EXPECT_EQ(r.Json().at("progress"), 0);
+  EXPECT_EQ(r.Json().at("sealed"), true);
+  // The right quorum still works afterwards.
+  Unseal({2, 3, 4});
+}
+
+TEST_F(LifecycleTest, UnsealThenRestartSealedThenAnotherQuorum) {
+  Unseal({0, 1, 2});
+  EXPECT_EQ(vault_->Request("GET", "/api/v1/sys/health").status, 200);
+  ASSERT_EQ(vault_->Request("POST", "/api/v1/environments", root_, R"({"id":"acme"})").status,
+            201);
+  ASSERT_EQ(vault_->Request("PUT", "/api/v1/environments/acme/secrets/K", root_,
+                            R"({"value":"kept"})")
+                .status,
+            201);
+  Restart();
+  EXPECT_EQ(Status().Json().at("sealed"), true);
+  EXPECT_EQ(vault_->Request("GET", "/api/v1/environments/acme/values/K", root_).ErrorCode(),
+            "sealed");
+  Unseal({4, 1, 3});
+  Response value = vault_->Request("GET", "/api/v1/environments/acme/values/K", root_);
+  EXPECT_EQ(value.status, 200);
+  EXPECT_EQ(value.Json().at("value"), "kept");
+
+  // The chain holds the init, and each unseal with what happened while sealed.
+  std::vector<json::object> records = Audit();
+  ASSERT_FALSE(records.empty());
+  EXPECT_EQ(records[0].at("action"), "sys.init");
+  EXPECT_EQ(records[0].at("target"), "shares=5 threshold=3");
+  std::vector<std::string> unseals;
+  for (const json::object& r : records) {
+    if (r.at("action") == "sys.unseal") unseals.push_back(Str(r.at("target")));
+  }
+  ASSERT_EQ(unseals.size(), 2u);
+  for (const std::string& summary : unseals) {
+    EXPECT_NE(summary.find("shares_accepted=3"), std::string::npos) << summary;
+  }
+  EXPECT_NE(unseals[1].find("requests_refused=1"), std::string::npos) << unseals[1];
+}
+
+TEST_F(LifecycleTest, SealNeedsAdminThenRefusesEverything) {
+  Unseal({0, 1, 2});
+  ASSERT_EQ(vault_->Request("POST", "/api/v1/environments", root_, R"({"id":"acme"})").status,
+            201);
+  Response made = vault_->Request("POST", "/api/v1/tokens", root_,
+                                  R"({"role":"security","environments":["acme"]})");
+  const std::string security = Str(made.Json().at("token"));
+  EXPECT_EQ(vault_->Request("POST", "/api/v1/sys/seal", security).status, 403);
+  EXPECT_EQ(vault_->Request("POST", "/api/v1/sys/seal", "").status, 401);
+  EXPECT_EQ(vault_->Request("POST", "/api/v1/sys/seal", root_).status, 204);
+  EXPECT_EQ(vault_->Request("GET", "/api/v1/sys/health").status, 503);
+  EXPECT_EQ(vault_->Request("GET", "/api/v1/environments", root_).ErrorCode(), "sealed");
+  EXPECT_EQ(vault_->Request("POST", "/api/v1/sys/seal", root_).ErrorCode(), "sealed");
+  Unseal({0, 3, 4});
+  EXPECT_EQ(vault_->Request("GET", "/api/v1/environments/acme", security).status, 200);
+  // The seal is in the chain, request and outcome.
+  size_t seal_records = 0;
+  for (const json::object& r : Audit()) seal_records += r.at("action") == "sys.seal" ? 1 : 0;
+  EXPECT_EQ(seal_records, 6u);  // request and outcome of the 403, the 401 and the 204
+}
+
+TEST_F(LifecycleTest, ASealRacingInFlightReadsNeverAnswersAWrongValue) {
+  Unseal({0, 1, 2});
+  ASSERT_EQ(vault_->Request("POST", "/api/v1/environments", root_, R"({"id":"acme"})").status,
+            201);
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_EQ(vault_->Request("PUT", "/api/v1/environments/acme/secrets/K" + std::to_string(i),
+                              root_, R"({"value":"value-)" + std::to_string(i) + R"("})")
+                  .status,
+              201);
+  }
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0};
+  std::atomic<int> sealed{0};
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 4; ++t) {
+    readers.emplace_back([&, t] {
+      for (int n = 0; !stop; ++n) {
+        const int i = (n + t) % 8;
+        Response r =
+            vault_->Request("GET", "/api/v1/environments/acme/values/K" + std::to_string(i), root_);
+        if (r.status == 200 && Str(r.Json().at("value")) == "value-" + std::to_string(i)) {
+          ++ok;
+        } else if (r.status == 503 && r.ErrorCode() == "sealed") {
+          ++sealed;
+        } else {
+          ++wrong;
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(vault_->Request("POST", "/api/v1/sys/seal", root_).status, 204);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  stop = true;
+  for (std::thread& t : readers) t.join();
+  EXPECT_GT(ok.load(), 0);
+  EXPECT_GT(sealed.load(), 0);
+  EXPECT_EQ(wrong.load(), 0);
+  Unseal({0, 1, 2});
+
+  // Every request that began has its outcome, and the chain verifies.
+  std::map<std::string, int> phases;
+  for (const json::object& r : Audit()) {
+    // Events have one record; the audit read that fetches this has no outcome yet.
+    if (r.at("phase") == "event" || r.at("action") == "audit.read") continue;
+    phases[Str(r.at("request_id"))] += r.at("phase") == "request" ? 1 : 10;
+  }
+  for (const auto& [id, sum] : phases) EXPECT_EQ(sum, 11) << id;
+  CliResult verify = RunCli({"audit", "verify", "--partial", dir_ + "/audit/audit-000001.jsonl"},
+                            "", {{"SVAULT_ADDR", "http://127.0.0.1:" +
+                                                     std::to_string(vault_->port())},
+                                 {"SVAULT_TOKEN", root_}});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
+TEST_F(LifecycleTest, RotateThenRestartKeepsEveryValue) {
+  Unseal({0, 1, 2});
+  ASSERT_EQ(vault_->Request("POST", "/api/v1/environments", root_, R"({"id":"acme"})").status,
+            201);
+  ASSERT_EQ(vault_->Request("POST", "/api/v1/environments", root_, R"({"id":"beta"})").status,
+            201);
+  vault_->Request("PUT", "/api/v1/environments/acme/secrets/A", root_, R"({"value":"a1"})");
+  vault_->Request("PUT", "/api/v1/environments/beta/secrets/B", root_, R"({"value":"b1"})");
+  std::string before = ReadFile(dir_ + "/vault.db");
+
+  Response rotated = vault_->Request("POST", "/api/v1/sys/rotate", root_);
+  ASSERT_EQ(rotated.status, 200) << rotated.body;
+  EXPECT_EQ(rotated.Json().at("term"), 2);
+  EXPECT_EQ(vault_->Request("POST", "/api/v1/sys/rotate", root_).Json().at("term"), 3);
+  vault_->Request("PUT", "/api/v1/environments/acme/secrets/A", root_, R"({"value":"a2"})");
+  Restart();
+  Unseal({0, 1, 2});
+  auto value = [&](const std::string& path) {
+    return Str(vault_->Request("GET", "/api/v1/environments/" + path, root_).Json().at("value"));
+  };
+  EXPECT_EQ(value("acme/values/A?version=1"), "a1");
+  EXPECT_EQ(value("acme/values/A"), "a2");
+  EXPECT_EQ(value("beta/values/B"), "b1");
+  // A new environment after rotation works too.
+  ASSERT_EQ(vault_->Request("POST", "/api/v1/environments", root_, R"({"id":"gamma"})").status,
+            201);
+  vault_->Request("PUT", "/api/v1/environments/gamma/secrets/C", root_, R"({"value":"c1"})");
+  EXPECT_EQ(value("gamma/values/C"), "c1");
+}
+
+TEST_F(LifecycleTest, RekeyReplacesTheSharesAndTheOldOnesStopWorking) {
+  Unseal({0, 1, 2});
+  Response start =
+      vault_->Request("POST", "/api/v1/sys/rekey/init", root_, R"({"shares":3,"threshold":2})");
+  ASSERT_EQ(start.status, 200) << start.body;
+  const std::string nonce = Str(start.Json().at("nonce"));
+  EXPECT_EQ(start.Json().at("required"), 3);
+  EXPECT_EQ(vault_->Request("POST", "/api/v1/sys/rekey/init", root_,
+                            R"({"shares":3,"threshold":2})")
+                .status,
+            409);
+  auto update = [&](const std::string& n, const std::string& share) {
+    return vault_->Request("POST", "/api/v1/sys/rekey/update", root_,
+                           json::serialize(json::object{{"nonce", n}, {"share", share}}));
+  };
+  EXPECT_EQ(update("00", shares_[0]).status, 404);
+  EXPECT_EQ(update(nonce, "junk").status, 422);
+  EXPECT_EQ(update(nonce, shares_[0]).Json().at("progress"), 1);
+  EXPECT_EQ(update(nonce, shares_[0]).Json().at("progress"), 1);
+  EXPECT_EQ(update(nonce, shares_[3]).Json().at("progress"), 2);
+  Response done = update(nonce, shares_[4]);
+  ASSERT_EQ(done.status, 200) << done.body;
+  EXPECT_EQ(done.headers["cache-control"], "no-store");
+  std::vector<std::string> fresh;
+  const json::value done_body = done.Json();
+  for (const auto& s : done_body.at("new_shares").as_array()) fresh.push_back(Str(s));
+  ASSERT_EQ(fresh.size(), 3u);
+  EXPECT_EQ(vault_->Request("GET", "/api/v1/sys/rekey", root_).Json().at("started"), false);
+
+  Restart();
+  EXPECT_EQ(Status().Json().at("threshold"), 2);
+  Response old = Enter(shares_[0]);
+  EXPECT_EQ(old.status, 422);
+  EXPECT_NE(old.body.find("rekey replaced"), std::string::npos) << old.body;
+  Unseal({2, 0}, fresh);
+
+  // A rekey can be cancelled; its shares then count for nothing.
+  Response again =
+      vault_->Request("POST", "/api/v1/sys/rekey/init", root_, R"({"shares":2,"threshold":2})");
+  ASSERT_EQ(again.status, 200);
+  EXPECT_EQ(vault_->Request("DELETE", "/api/v1/sys/rekey", root_).status, 204);
+  EXPECT_EQ(update(Str(again.Json().at("nonce")), fresh[0]).status, 404);
+  EXPECT_EQ(vault_->Request("DELETE", "/api/v1/sys/rekey", root_).status, 404);
+}
+
+TEST_F(LifecycleTest, RekeyWithAWrongQuorumChangesNothing) {
+  Unseal({0, 1, 2});
+  Response start =
+      vault_->Request("POST", "/api/v1/sys/rekey/init", root_, R"({"shares":2,"threshold":2})");
+  const std::string nonce = Str(start.Json().at("nonce"));
+  for (const std::string& share : {shares_[0], Forge(shares_[1])}) {
+    vault_->Request("POST", "/api/v1/sys/rekey/update", root_,
+                    json::serialize(json::object{{"nonce", nonce}, {"share", share}}));
+  }
+  Response r = vault_->Request(
+      "POST", "/api/v1/sys/rekey/update", root_,
+      json::serialize(json::object{{"nonce", nonce}, {"share", shares_[2]}}));
+  EXPECT_EQ(r.status, 422);
+  EXPECT_NE(r.body.find("combination failed"), std::string::npos);
+  Restart();
+  Unseal({0, 1, 2});
+}
+
+}  // namespace
+}  // namespace svault::testing
