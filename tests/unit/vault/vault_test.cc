@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "storage/sqlite/sqlite_store.h"
@@ -27,6 +28,17 @@ class VaultTest : public ::testing::Test {
     ASSERT_TRUE(vault_->Unseal(*unseal_key_).ok());
     root_ = vault_->Authenticate(root_token_).value();
   }
+  // Closes the vault and the store (checkpointing the WAL), then opens and unseals them again.
+  void ReopenStore() {
+    vault_.reset();
+    store_.reset();
+    store_ = std::move(storage::OpenSqliteStore({.path = dir_ + "/vault.db"}).value());
+    VaultOptions options;
+    options.audit.dir = dir_ + "/audit";
+    vault_ = std::make_unique<Vault>(*store_, clock_, options);
+    ASSERT_TRUE(vault_->Unseal(*unseal_key_).ok());
+  }
+
   void TearDown() override {
     vault_.reset();
     store_.reset();
@@ -276,6 +288,77 @@ TEST_F(VaultTest, DeletedEnvironmentLeavesNoRows) {
   auto txn = std::move(store_->Begin(storage::TxnMode::kRead).value());
   EXPECT_TRUE(txn->Scan("e/", "", 100).value().empty());
   EXPECT_EQ(vault_->GetEnvironment("acme").status().code(), Code::kNotFound);
+}
+
+// Crypto-shredding (DESIGN.md §5): the environment's ciphertext rows, saved before the delete
+// and written back into the live database after, never decrypt again.
+TEST_F(VaultTest, DeletedEnvironmentsCiphertextsNeverDecryptAgain) {
+  ASSERT_TRUE(vault_->CreateEnvironment(root_, "acme", "").ok());
+  Put("acme", "K", "shred-me-1");
+  Put("acme", "K", "shred-me-2");
+  Put("acme", "L", "shred-me-3");
+  const std::string uid = vault_->GetEnvironment("acme")->uid;
+  std::vector<storage::Entry> saved;
+  std::string env_record;
+  std::string wrapped_dek;
+  {
+    auto txn = std::move(store_->Begin(storage::TxnMode::kRead).value());
+    saved = txn->Scan("e/" + uid + "/", "", 1000).value();
+    env_record = txn->Get("envs/acme").value().value();
+    wrapped_dek = txn->Get("e/" + uid + "/dek/0000000001").value().value();
+  }
+  ASSERT_EQ(vault_->DeleteEnvironment("acme").ok(), true);
+
+  // Secure delete: with the WAL checkpointed (the store closes), the destroyed key's bytes are
+  // nowhere in the database file.
+  ReopenStore();
+  const size_t at = wrapped_dek.find("\"wrapped\":\"");
+  ASSERT_NE(at, std::string::npos);
+  const std::string dek_b64 = wrapped_dek.substr(at + 11, 40);
+  std::ifstream in(dir_ + "/vault.db", std::ios::binary);
+  const std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_GT(file.size(), 0u);
+  EXPECT_EQ(file.find(dek_b64), std::string::npos);
+
+  // Written back exactly as they were (the data key row is what the delete destroyed).
+  {
+    auto txn = std::move(store_->Begin(storage::TxnMode::kWrite).value());
+    for (const storage::Entry& e : saved) {
+      if (e.path.find("/dek/") != std::string::npos) continue;
+      ASSERT_TRUE(txn->Put(e.path, e.value).ok());
+    }
+    ASSERT_TRUE(txn->Put("envs/acme", env_record).ok());
+    ASSERT_TRUE(txn->Commit().ok());
+  }
+  for (auto [key, version] : {std::pair{"K", 1}, {"K", 2}, {"L", 1}}) {
+    auto value = vault_->RevealSecret("acme", key, version);
+    EXPECT_EQ(value.status().code(), Code::kIntegrityError) << key << "@" << version;
+  }
+
+  // Nor under a new environment of the same id, whose data key is new.
+  {
+    auto txn = std::move(store_->Begin(storage::TxnMode::kWrite).value());
+    ASSERT_TRUE(txn->DeletePrefix("e/" + uid + "/").ok());
+    ASSERT_TRUE(txn->Delete("envs/acme").ok());
+    ASSERT_TRUE(txn->Commit().ok());
+  }
+  ASSERT_TRUE(vault_->CreateEnvironment(root_, "acme", "").ok());
+  const std::string new_uid = vault_->GetEnvironment("acme")->uid;
+  {
+    auto txn = std::move(store_->Begin(storage::TxnMode::kWrite).value());
+    for (const storage::Entry& e : saved) {
+      if (e.path.find("/dek/") != std::string::npos) continue;
+      std::string path = e.path;
+      path.replace(2, uid.size(), new_uid);
+      ASSERT_TRUE(txn->Put(path, e.value).ok());
+    }
+    ASSERT_TRUE(txn->Commit().ok());
+  }
+  for (auto [key, version] : {std::pair{"K", 1}, {"K", 2}, {"L", 1}}) {
+    auto value = vault_->RevealSecret("acme", key, version);
+    EXPECT_EQ(value.status().code(), Code::kIntegrityError) << key << "@" << version;
+  }
+
 }
 
 TEST_F(VaultTest, UnsealWithWrongKeyFails) {
