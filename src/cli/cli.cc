@@ -136,6 +136,7 @@ int RunCliWith(const std::vector<std::string>& args, Io& io, const TransportFact
   AddTokenCommand(app, action);
   AddAuditCommand(app, action);
   AddRefsCommands(app, action);
+  AddOperatorCommand(app, action);
   // Shown in the help only: main.cc hands `svault server ...` to the server module.
   CLI::App* server = app.add_subcommand("server", "run the vault server; see svault server --help");
   server->prefix_command()->allow_extras()->fallthrough(false);

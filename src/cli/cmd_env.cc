@@ -78,6 +78,8 @@ void AddEnvCommand(CLI::App& root, Action& action) {
   remove->add_option("--confirm", args->confirm, "repeat the environment id")->required();
   remove->callback(
       [&action, args] { action = [args](Session& s) { return RunDelete(*args, s); }; });
+
+  AddRotateKeyCommand(*env, action);
 }
 
 }  // namespace svault::cli

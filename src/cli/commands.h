@@ -20,6 +20,9 @@ void AddSecretCommand(CLI::App& root, Action& action);  // cmd_secret.cc
 void AddTokenCommand(CLI::App& root, Action& action);   // cmd_token.cc
 void AddAuditCommand(CLI::App& root, Action& action);   // cmd_audit.cc
 void AddRefsCommands(CLI::App& root, Action& action);   // cmd_refs.cc: refs, validate, render
+void AddOperatorCommand(CLI::App& root, Action& action);  // cmd_operator.cc
+// `env rotate-key --env E` (cmd_operator.cc), added to the env subcommand.
+void AddRotateKeyCommand(CLI::App& env, Action& action);
 
 }  // namespace svault::cli
 

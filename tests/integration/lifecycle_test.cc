@@ -7,7 +7,9 @@
 
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <sstream>
 #include <thread>
 
 #include "harness.h"
@@ -529,6 +531,72 @@ TEST_F(DataKeyRotationTest, AReencryptionKilledHalfWayResumesAtTheNextStart) {
   ExpectEveryVersion();
   WaitUntilDone();
   ExpectEveryVersion();
+}
+
+}  // namespace
+}  // namespace svault::testing
+
+namespace svault::testing {
+namespace {
+
+// The operator's commands, as the README shows them: init prints each share on its own line,
+// unseal reads shares from stdin, rekey replaces them.
+TEST(OperatorCliTest, InitUnsealRotateRekeySealThroughTheCli) {
+  const std::string dir = TempDir();
+  VaultProcess vault({}, dir, /*dev=*/false);
+  std::map<std::string, std::string> env = {
+      {"SVAULT_ADDR", "http://127.0.0.1:" + std::to_string(vault.port())}};
+
+  CliResult init = RunCli({"operator", "init", "--shares", "3", "--threshold", "2"}, "", env);
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  std::vector<std::string> shares;
+  std::string root;
+  std::istringstream lines(init.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.starts_with("Unseal share ")) shares.push_back(line.substr(line.find(": ") + 2));
+    if (line.starts_with("Root token: ")) root = line.substr(12);
+  }
+  ASSERT_EQ(shares.size(), 3u) << init.out;
+  EXPECT_NE(init.err.find("different person"), std::string::npos) << init.err;
+  env["SVAULT_TOKEN"] = root;
+
+  // A mistyped share stops a piped unseal with exit 2 and counts nothing.
+  CliResult bad = RunCli({"operator", "unseal"}, "svs1-nonsense\n", env);
+  EXPECT_EQ(bad.exit_code, 2);
+  CliResult unseal = RunCli({"operator", "unseal"}, shares[2] + "\n" + shares[0] + "\n", env);
+  ASSERT_EQ(unseal.exit_code, 0) << unseal.err;
+  EXPECT_EQ(unseal.out, "unsealed\n");
+  for (const std::string& share : shares) {
+    EXPECT_EQ(unseal.err.find(share), std::string::npos) << "a share is never echoed";
+  }
+
+  ASSERT_EQ(RunCli({"env", "create", "acme"}, "", env).exit_code, 0);
+  CliResult rotate_key = RunCli({"env", "rotate-key", "--env", "acme"}, "", env);
+  EXPECT_EQ(rotate_key.exit_code, 0) << rotate_key.err;
+  EXPECT_NE(rotate_key.out.find("generation        2"), std::string::npos) << rotate_key.out;
+  CliResult rotate = RunCli({"operator", "rotate"}, "", env);
+  EXPECT_EQ(rotate.exit_code, 0) << rotate.err;
+  EXPECT_NE(rotate.out.find("term 2"), std::string::npos) << rotate.out;
+
+  CliResult rekey = RunCli({"operator", "rekey", "--shares", "2", "--threshold", "2"},
+                           shares[1] + "\n" + shares[2] + "\n", env);
+  ASSERT_EQ(rekey.exit_code, 0) << rekey.err;
+  std::vector<std::string> fresh;
+  std::istringstream rekey_lines(rekey.out);
+  for (std::string line; std::getline(rekey_lines, line);) {
+    if (line.starts_with("Unseal share ")) fresh.push_back(line.substr(line.find(": ") + 2));
+  }
+  ASSERT_EQ(fresh.size(), 2u) << rekey.out;
+
+  ASSERT_EQ(RunCli({"operator", "seal"}, "", env).exit_code, 0);
+  CliResult status = RunCli({"operator", "status", "--json"}, "", env);
+  EXPECT_NE(status.out.find(R"("sealed":true)"), std::string::npos) << status.out;
+  EXPECT_EQ(RunCli({"operator", "unseal"}, shares[0] + "\n" + shares[1] + "\n", env).exit_code,
+            2);
+  EXPECT_EQ(RunCli({"operator", "unseal", "--reset"}, "", env).exit_code, 0);
+  EXPECT_EQ(RunCli({"operator", "unseal"}, fresh[0] + "\n" + fresh[1] + "\n", env).exit_code, 0);
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove(dir + ".log");
 }
 
 }  // namespace
