@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_names fuzz_request_parsing fuzz_audit_verify fuzz_refs)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_names fuzz_request_parsing fuzz_audit_verify fuzz_refs fuzz_share)
 build_dir=build-fuzz
 
 ./scripts/setup-deps.sh

@@ -157,8 +157,8 @@ Result<HttpResponse> RevealSecret(RequestContext& ctx) {
     body["value_base64"] = Base64Encode(value.value.Reveal());
   }
   HttpResponse response = JsonResponse(200, body, /*no_store=*/true);
-  // The session wipes the serialised body once sent. TODO(#4): the serializer's scratch copies,
-  // Beast's read buffer, OpenSSL and the kernel are not wiped; the threat model names them.
+  // The session wipes the serialised body once sent. The serializer's scratch copies, Beast's
+  // buffers, OpenSSL and the kernel are not wiped: docs/security.md lists them.
   WipeField(body, "value");
   WipeField(body, "value_base64");
   return response;

@@ -27,16 +27,18 @@ extern char** environ;
 namespace svault::server {
 namespace {
 
-// No core dumps, no ptrace attach, private files by default.
-void HardenProcess() {
+// No core dumps, no ptrace attach, private files by default. False when the kernel did not take
+// it: a vault that cannot keep keys out of core files does not start.
+bool HardenProcess() {
   ::umask(077);
   struct rlimit no_core {
     0, 0
   };
-  ::setrlimit(RLIMIT_CORE, &no_core);
+  const bool core_off = ::setrlimit(RLIMIT_CORE, &no_core) == 0;
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   ::signal(SIGPIPE, SIG_IGN);
   ::signal(SIGXFSZ, SIG_IGN);  // a file-size limit fails the write (503), not the process
+  return core_off && ::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0;
 }
 
 std::string DefaultNodeName() {
@@ -301,7 +303,10 @@ Status Serve(const ServerConfig& config, const sigset_t& stop_signals) {
 
 int RunServerCommand(int argc, char** argv) {
   const sigset_t stop_signals = BlockStopSignals();  // before any thread starts
-  HardenProcess();
+  if (!HardenProcess()) {
+    std::fprintf(stderr, "svault server: cannot disable core dumps and ptrace attach\n");
+    return 2;
+  }
   Flags flags;
   if (int rc = ParseFlags(argc, argv, flags); rc != 0) return rc < 0 ? 0 : rc;
 

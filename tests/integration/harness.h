@@ -48,6 +48,7 @@ class VaultProcess {
   const std::string& dir() const { return dir_; }
   const std::string& root_token() const { return root_token_; }
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   std::string LogText() const;  // what the server wrote to stderr and stdout
   bool owns_dir() const { return owns_dir_; }
 

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 #include "harness.h"
 
@@ -140,6 +141,22 @@ TEST(ServerModesTest, EveryFileItCreatesIsPrivate) {
     ++checked;
   }
   EXPECT_GE(checked, 5u);  // vault.db, -wal/-shm, unseal.key, root.token, audit/, a file in it
+}
+
+// The kernel's view of the running server: no core file can be written, and the keys sit in
+// locked memory (libsodium's guarded allocations), so they are never swapped out.
+TEST(ServerModesTest, NoCoreDumpsAndKeysInLockedMemory) {
+  VaultProcess vault;
+  const std::string proc = "/proc/" + std::to_string(vault.pid());
+  const std::string limits = ReadFile(proc + "/limits");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(limits, m, std::regex("Max core file size +([0-9a-z]+) +([0-9a-z]+)")))
+      << limits;
+  EXPECT_EQ(m[1], "0");
+  EXPECT_EQ(m[2], "0");
+  const std::string status = ReadFile(proc + "/status");
+  ASSERT_TRUE(std::regex_search(status, m, std::regex("VmLck:\\s+([0-9]+) kB"))) << status;
+  EXPECT_GT(std::stoi(m[1]), 0) << "no locked memory: keys could reach swap";
 }
 
 TEST(ServerModesTest, DevModeWarnsAndPrintsTheRootTokenOnce) {
