@@ -279,6 +279,53 @@ std::vector<Endpoint> Endpoints() {
          return Call{"POST", "/api/v1/environments/missing/resolve", R"({"keys":["K"]})"};
        },
        {404, 403, 403, 403, 403}},
+      {"env.rotate_key",
+       [env](const std::string&) {
+         return Call{"POST", env + "/rotate-key"};
+       },
+       {200, 403, 403, 403, 403}},
+      {"env.rotate_key missing env",
+       [](const std::string&) {
+         return Call{"POST", "/api/v1/environments/missing/rotate-key"};
+       },
+       {404, 403, 403, 403, 403}},
+      {"env.rotate_key.read",
+       [env](const std::string&) {
+         return Call{"GET", env + "/rotate-key"};
+       },
+       {200, 403, 403, 403, 403}},
+      {"sys.rotate",
+       [](const std::string&) {
+         return Call{"POST", "/api/v1/sys/rotate"};
+       },
+       {200, 403, 403, 403, 403}},
+      // A body that is not an object stops the admin's seal at validation, so the matrix goes on.
+      {"sys.seal",
+       [](const std::string&) {
+         return Call{"POST", "/api/v1/sys/seal", "[1]"};
+       },
+       {422, 403, 403, 403, 403}},
+      // Dev mode unseals from a key file: there are no shares to rekey.
+      {"sys.rekey.init",
+       [](const std::string&) {
+         return Call{"POST", "/api/v1/sys/rekey/init", R"({"shares":2,"threshold":2})"};
+       },
+       {422, 403, 403, 403, 403}},
+      {"sys.rekey.update",
+       [](const std::string&) {
+         return Call{"POST", "/api/v1/sys/rekey/update", R"({"nonce":"00","share":"x"})"};
+       },
+       {404, 403, 403, 403, 403}},
+      {"sys.rekey.read",
+       [](const std::string&) {
+         return Call{"GET", "/api/v1/sys/rekey"};
+       },
+       {200, 403, 403, 403, 403}},
+      {"sys.rekey.cancel",
+       [](const std::string&) {
+         return Call{"DELETE", "/api/v1/sys/rekey"};
+       },
+       {404, 403, 403, 403, 403}},
       {"unknown endpoint",
        [](const std::string&) {
          return Call{"GET", "/api/v1/nope"};
@@ -307,9 +354,16 @@ TEST_F(RoleMatrixTest, EveryEndpointEveryCaller) {
   }
 }
 
-TEST_F(RoleMatrixTest, HealthAnswersEveryone) {
+// Health, seal status, init and unseal take no token: every caller gets the same answer.
+TEST_F(RoleMatrixTest, LifecycleEndpointsAnswerEveryoneAlike) {
   for (int who = 0; who < kWhoCount; ++who) {
     EXPECT_EQ(vault_->Request("GET", "/api/v1/sys/health", tokens_[who]).status, 200);
+    EXPECT_EQ(vault_->Request("GET", "/api/v1/sys/seal-status", tokens_[who]).status, 200);
+    EXPECT_EQ(vault_->Request("POST", "/api/v1/sys/init", tokens_[who], "{}").status, 409);
+    Response unseal =
+        vault_->Request("POST", "/api/v1/sys/unseal", tokens_[who], R"({"reset":true})");
+    EXPECT_EQ(unseal.status, 200) << kWhoNames[who] << unseal.body;
+    EXPECT_EQ(unseal.Json().at("sealed"), false);
   }
 }
 
