@@ -18,12 +18,9 @@ json::array ShareArray(const std::vector<SecretBytes>& shares) {
 }
 
 json::object RekeyJson(const vault::RekeyStatus& s) {
-  json::object out{{"started", s.started},
-                   {"nonce", nullptr},
-                   {"progress", s.progress},
-                   {"required", s.required},
-                   {"shares", s.new_shares},
-                   {"threshold", s.new_threshold}};
+  json::object out{{"started", s.started},   {"nonce", nullptr},
+                   {"progress", s.progress}, {"required", s.required},
+                   {"shares", s.new_shares}, {"threshold", s.new_threshold}};
   if (s.started) out["nonce"] = s.nonce;
   return out;
 }
@@ -48,9 +45,9 @@ Result<json::object> OptionalBody(std::string_view body) {
 }  // namespace
 
 json::object SealStatusJson(const vault::SealStatus& s) {
-  json::object out{{"initialized", s.initialized}, {"sealed", s.sealed},
-                   {"type", nullptr},              {"progress", s.progress},
-                   {"threshold", s.threshold},     {"shares", s.shares}};
+  json::object out{
+      {"initialized", s.initialized}, {"sealed", s.sealed},       {"type", nullptr},
+      {"progress", s.progress},       {"threshold", s.threshold}, {"shares", s.shares}};
   if (s.initialized) out["type"] = s.type;
   return out;
 }
@@ -81,8 +78,8 @@ Result<HttpResponse> InitVault(vault::Vault& vault, const HttpRequest& request,
   SVAULT_ASSIGN_OR_RETURN(vault::InitResult result, vault.Initialize(spec, key_file));
   Log(LogLevel::kInfo, "vault initialised",
       {{"client", request.client_address},
-       {"unseal", spec.auto_unseal ? "key file" : fmt::format("{} of {} shares", spec.threshold,
-                                                               spec.shares)}});
+       {"unseal", spec.auto_unseal ? "key file"
+                                   : fmt::format("{} of {} shares", spec.threshold, spec.shares)}});
   json::object out{{"shares", ShareArray(result.shares)},
                    {"root_token", result.root_token.Reveal()}};
   return JsonResponse(200, out, /*no_store=*/true);
@@ -156,8 +153,8 @@ Result<HttpResponse> UpdateRekey(RequestContext& ctx) {
   if (status->shares.empty()) return JsonResponse(200, out);
   out["started"] = false;
   out["new_shares"] = ShareArray(status->shares);
-  ctx.audit_target = fmt::format("shares={} threshold={}", status->new_shares,
-                                 status->new_threshold);
+  ctx.audit_target =
+      fmt::format("shares={} threshold={}", status->new_shares, status->new_threshold);
   return JsonResponse(200, out, /*no_store=*/true);
 }
 

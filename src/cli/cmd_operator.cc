@@ -29,8 +29,8 @@ struct OperatorArgs {
   std::string env;
 };
 
-const std::vector<std::string> kSealFields = {"initialized", "sealed", "type", "progress",
-                                              "threshold", "shares"};
+const std::vector<std::string> kSealFields = {"initialized", "sealed",    "type",
+                                              "progress",    "threshold", "shares"};
 
 std::string Count(const json::object& o, std::string_view name) { return FieldText(o, name); }
 
@@ -38,8 +38,7 @@ std::string Count(const json::object& o, std::string_view name) { return FieldTe
 // how many shares may be lost before the vault can never be unsealed again.
 void PrintShares(Session& session, const json::array& shares, uint32_t spare) {
   for (size_t i = 0; i < shares.size(); ++i) {
-    session.out() << "Unseal share " << (i + 1) << ": " << Printable(ValueText(shares[i]))
-                  << "\n";
+    session.out() << "Unseal share " << (i + 1) << ": " << Printable(ValueText(shares[i])) << "\n";
   }
   if (shares.empty()) return;
   session.PrintNote("warning",
@@ -177,8 +176,8 @@ int RunRekey(const OperatorArgs& args, Session& session) {
     if (!status) return kExitServer;
     const json::value* fresh = status->if_contains("new_shares");
     if (fresh == nullptr || !fresh->is_array()) {
-      session.PrintNote("rekey", "progress " + Count(*status, "progress") + "/" +
-                                     Count(*status, "required"));
+      session.PrintNote(
+          "rekey", "progress " + Count(*status, "progress") + "/" + Count(*status, "required"));
       continue;
     }
     if (session.json()) {
@@ -190,8 +189,9 @@ int RunRekey(const OperatorArgs& args, Session& session) {
                   << args.shares << " unseal the vault.\n";
     return kExitOk;
   }
-  session.PrintError("no more shares; the rekey is still in progress (cancel it with "
-                     "`svault operator rekey --cancel`)");
+  session.PrintError(
+      "no more shares; the rekey is still in progress (cancel it with "
+      "`svault operator rekey --cancel`)");
   return kExitServer;
 }
 
@@ -206,10 +206,8 @@ int RunRotateKey(const OperatorArgs& args, Session& session) {
 }
 
 void AddSplitOptions(CLI::App& app, OperatorArgs& args) {
-  app.add_option("--shares", args.shares, "how many shares to make")
-      ->check(CLI::Range(1, 16));
-  app.add_option("--threshold", args.threshold, "how many shares unseal")
-      ->check(CLI::Range(1, 16));
+  app.add_option("--shares", args.shares, "how many shares to make")->check(CLI::Range(1, 16));
+  app.add_option("--threshold", args.threshold, "how many shares unseal")->check(CLI::Range(1, 16));
 }
 
 }  // namespace
@@ -243,8 +241,7 @@ void AddOperatorCommand(CLI::App& root, Action& action) {
       "rekey", "replace the unseal shares; needs a quorum of the current ones (admin)");
   AddSplitOptions(*rekey, *args);
   rekey->add_flag("--cancel", args->cancel, "cancel a rekey in progress");
-  rekey->callback(
-      [&action, args] { action = [args](Session& s) { return RunRekey(*args, s); }; });
+  rekey->callback([&action, args] { action = [args](Session& s) { return RunRekey(*args, s); }; });
 }
 
 void AddRotateKeyCommand(CLI::App& env, Action& action) {

@@ -15,11 +15,11 @@ namespace svault::cli {
 class Session;
 using Action = std::function<int(Session&)>;
 
-void AddEnvCommand(CLI::App& root, Action& action);     // cmd_env.cc
-void AddSecretCommand(CLI::App& root, Action& action);  // cmd_secret.cc
-void AddTokenCommand(CLI::App& root, Action& action);   // cmd_token.cc
-void AddAuditCommand(CLI::App& root, Action& action);   // cmd_audit.cc
-void AddRefsCommands(CLI::App& root, Action& action);   // cmd_refs.cc: refs, validate, render
+void AddEnvCommand(CLI::App& root, Action& action);       // cmd_env.cc
+void AddSecretCommand(CLI::App& root, Action& action);    // cmd_secret.cc
+void AddTokenCommand(CLI::App& root, Action& action);     // cmd_token.cc
+void AddAuditCommand(CLI::App& root, Action& action);     // cmd_audit.cc
+void AddRefsCommands(CLI::App& root, Action& action);     // cmd_refs.cc: refs, validate, render
 void AddOperatorCommand(CLI::App& root, Action& action);  // cmd_operator.cc
 // `env rotate-key --env E` (cmd_operator.cc), added to the env subcommand.
 void AddRotateKeyCommand(CLI::App& env, Action& action);

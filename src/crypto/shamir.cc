@@ -88,9 +88,9 @@ Result<std::vector<SecretBytes>> SplitKey(const GuardedKey& key, const ShareOrig
                                kKeyBytes));
   if (!ctx) return Internal("cannot start a share split");
   // libgfshare copies the secret into its own buffer, which it wipes on free.
-  SVAULT_ASSIGN_OR_RETURN(GuardedKey copy, GuardedKey::FromBytes(std::string_view(
-                                               reinterpret_cast<const char*>(key.data()),
-                                               kKeyBytes)));
+  SVAULT_ASSIGN_OR_RETURN(
+      GuardedKey copy, GuardedKey::FromBytes(
+                           std::string_view(reinterpret_cast<const char*>(key.data()), kKeyBytes)));
   gfshare_ctx_enc_setsecret(ctx.get(), copy.mutable_data());
 
   std::vector<SecretBytes> texts;
@@ -135,8 +135,7 @@ Result<Share> ParseShare(std::string_view text) {
   Result<GuardedKey> bytes = GuardedKey::FromBytes(*raw);
   WipeString(*raw);
   if (!bytes.ok()) return bytes.status();
-  return Share{{std::string(parts[1]), set}, static_cast<uint8_t>(index),
-               std::move(bytes).value()};
+  return Share{{std::string(parts[1]), set}, static_cast<uint8_t>(index), std::move(bytes).value()};
 }
 
 Result<GuardedKey> CombineShares(std::span<const Share* const> shares) {
@@ -149,8 +148,8 @@ Result<GuardedKey> CombineShares(std::span<const Share* const> shares) {
     }
     indexes.push_back(share->index);
   }
-  Ctx ctx(gfshare_ctx_init_dec(indexes.data(), static_cast<unsigned int>(indexes.size()),
-                               kKeyBytes));
+  Ctx ctx(
+      gfshare_ctx_init_dec(indexes.data(), static_cast<unsigned int>(indexes.size()), kKeyBytes));
   if (!ctx) return Internal("cannot start a share combination");
   for (size_t i = 0; i < shares.size(); ++i) {
     // By position in `indexes`; libgfshare takes a non-const pointer but only reads the share.

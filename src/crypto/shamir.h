@@ -50,8 +50,8 @@ struct Share {
   GuardedKey bytes;
 };
 
-// Parses a share's text (surrounding white space ignored). kValidationFailed (field "/share") with a
-// reason that never repeats the text: not a share, unknown format version, or checksum mismatch.
+// Parses a share's text (surrounding white space ignored). kValidationFailed (field "/share") with
+// a reason that never repeats the text: not a share, unknown format version, or checksum mismatch.
 Result<Share> ParseShare(std::string_view text);
 
 // Rebuilds the key from shares with distinct indexes. Any set of shares yields some key; only

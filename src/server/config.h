@@ -31,9 +31,9 @@ struct ServerConfig {
   std::string log_level = "info";
   uint64_t threads = 0;  // 0 = one per core
   uint64_t audit_max_file_bytes = 2 * 1024 * 1024;
-  uint64_t drain_ms = 10'000;         // SIGTERM and seal wait this long for in-flight requests
-  uint64_t reencrypt_batch = 64;      // versions re-encrypted per transaction after rotate-key
-  uint64_t reencrypt_pause_ms = 10;   // pause between those transactions
+  uint64_t drain_ms = 10'000;        // SIGTERM and seal wait this long for in-flight requests
+  uint64_t reencrypt_batch = 64;     // versions re-encrypted per transaction after rotate-key
+  uint64_t reencrypt_pause_ms = 10;  // pause between those transactions
 };
 
 // Every setting by name, as the TOML file and SVAULT_SERVER_<NAME> spell it; `dev` is a flag

@@ -266,8 +266,8 @@ Status Serve(const ServerConfig& config, const sigset_t& stop_signals) {
                              .pause_ms = static_cast<int>(config.reencrypt_pause_ms)});
 
   UnsealKeyFileAt key_file(config.dev ? "" : config.unseal_key_file);
-  api::Api api(vault, {.key_file = &key_file,
-                       .seal_drain = std::chrono::milliseconds(config.drain_ms)});
+  api::Api api(vault,
+               {.key_file = &key_file, .seal_drain = std::chrono::milliseconds(config.drain_ms)});
   api::HttpServerOptions http;
   http.listen_address = address.host;
   http.port = address.port;

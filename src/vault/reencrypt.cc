@@ -10,6 +10,9 @@
 namespace svault::vault {
 namespace {
 
+// Generations of one environment alive at once (current and older ones being re-encrypted).
+constexpr size_t kMaxLiveGenerations = 16;
+
 // The generation a stored value blob was written under (format byte, then u32 big-endian).
 Result<uint32_t> BlobGeneration(std::string_view blob) {
   if (blob.size() < 5) return IntegrityError("stored value has an unknown format");
@@ -40,6 +43,10 @@ Result<ReencryptionStatus> Vault::RotateDataKey(std::string_view env_id) {
     if (!unsealed_) return SealedError();
     SVAULT_ASSIGN_OR_RETURN(auto txn, store_.Begin(storage::TxnMode::kWrite));
     SVAULT_ASSIGN_OR_RETURN(EnvRecord env, RequireEnv(*txn, env_id));
+    SVAULT_ASSIGN_OR_RETURN(auto live, txn->Scan(paths::DataKeyPrefix(env.uid), "", 1000));
+    if (live.size() >= kMaxLiveGenerations) {
+      return Conflict("older data-key generations are still being re-encrypted; wait for them");
+    }
     env.generation += 1;
     SVAULT_RETURN_IF_ERROR(StoreNewDataKey(*txn, env));
     SVAULT_RETURN_IF_ERROR(txn->Put(paths::Env(env.id), EncodeEnv(env)));
@@ -124,8 +131,7 @@ Result<size_t> Vault::ReencryptEnvironment(storage::Transaction& txn, const EnvR
       if (generation == env.generation) continue;
       SVAULT_ASSIGN_OR_RETURN(auto key_version, KeyAndVersion(prefix, row.path));
       const auto& [key, version] = key_version;
-      SVAULT_ASSIGN_OR_RETURN(SecretBytes value,
-                              DecryptValue(txn, env, key, version, record.blob));
+      SVAULT_ASSIGN_OR_RETURN(SecretBytes value, DecryptValue(txn, env, key, version, record.blob));
       SVAULT_ASSIGN_OR_RETURN(record.blob, EncryptValue(txn, env, key, version, value));
       SVAULT_RETURN_IF_ERROR(txn.Put(row.path, EncodeVersion(record)));
       if (++moved == limit) return moved;

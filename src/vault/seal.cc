@@ -119,9 +119,9 @@ Result<InitResult> Vault::Initialize(const InitSpec& spec, UnsealKeyFile* key_fi
   config.shares = spec.shares;
   config.threshold = spec.threshold;
   SVAULT_ASSIGN_OR_RETURN(crypto::GuardedKey key, crypto::GuardedKey::Random());
-  SVAULT_ASSIGN_OR_RETURN(std::vector<SecretBytes> shares,
-                          crypto::SplitKey(key, {config.vault_id, config.set}, spec.shares,
-                                           spec.threshold));
+  SVAULT_ASSIGN_OR_RETURN(
+      std::vector<SecretBytes> shares,
+      crypto::SplitKey(key, {config.vault_id, config.set}, spec.shares, spec.threshold));
   SVAULT_ASSIGN_OR_RETURN(InitResult done, InitializeWith(key, config));
   done.shares = std::move(shares);
   return done;
@@ -135,8 +135,7 @@ Result<SecretBytes> Vault::Initialize(const crypto::GuardedKey& unseal_key) {
   return std::move(done.root_token);
 }
 
-Result<InitResult> Vault::InitializeWith(const crypto::GuardedKey& unseal_key,
-                                         SealConfig config) {
+Result<InitResult> Vault::InitializeWith(const crypto::GuardedKey& unseal_key, SealConfig config) {
   SVAULT_ASSIGN_OR_RETURN(auto txn, store_.Begin(storage::TxnMode::kWrite));
   SVAULT_ASSIGN_OR_RETURN(auto marker, txn->Get("sys/init"));
   if (marker) return Conflict("vault is already initialised");
@@ -168,9 +167,9 @@ Result<InitResult> Vault::InitializeWith(const crypto::GuardedKey& unseal_key,
   event.action = "sys.init";
   event.client = "local";
   event.outcome = "ok";
-  event.target = config.type == "auto" ? "auto_unseal"
-                                       : fmt::format("shares={} threshold={}", config.shares,
-                                                     config.threshold);
+  event.target = config.type == "auto"
+                     ? "auto_unseal"
+                     : fmt::format("shares={} threshold={}", config.shares, config.threshold);
   SVAULT_ASSIGN_OR_RETURN(auto audit,
                           AuditLog::Open(options_.audit, keyring.audit_chain_key(), clock_));
   SVAULT_RETURN_IF_ERROR(audit->Append(event).status());
@@ -421,15 +420,15 @@ Result<RekeyStatus> Vault::UpdateRekey(std::string_view nonce, std::string_view 
   next.set = config.set + 1;
   next.shares = rekey_->shares;
   next.threshold = rekey_->threshold;
-  SVAULT_ASSIGN_OR_RETURN(std::vector<SecretBytes> shares,
-                          crypto::SplitKey(new_key, {next.vault_id, next.set}, next.shares,
-                                           next.threshold));
+  SVAULT_ASSIGN_OR_RETURN(
+      std::vector<SecretBytes> shares,
+      crypto::SplitKey(new_key, {next.vault_id, next.set}, next.shares, next.threshold));
   SVAULT_RETURN_IF_ERROR(txn->Put("sys/root", crypto::WrapKey(new_key, *root, kRootKeyAd)));
   SVAULT_RETURN_IF_ERROR(txn->Put("sys/seal", EncodeSealConfig(next)));
   SVAULT_RETURN_IF_ERROR(txn->Commit());
 
-  RekeyStatus done = Describe(rekey_->nonce, progress, config.threshold, next.shares,
-                              next.threshold);
+  RekeyStatus done =
+      Describe(rekey_->nonce, progress, config.threshold, next.shares, next.threshold);
   done.shares = std::move(shares);
   rekey_.reset();
   return done;

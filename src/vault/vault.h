@@ -94,10 +94,10 @@ struct InitResult {
 struct SealStatus {
   bool initialized = false;
   bool sealed = true;
-  std::string type;         // "shamir" or "auto" once initialised
-  uint32_t progress = 0;    // distinct valid shares entered towards the quorum
-  uint32_t threshold = 0;   // shares needed (0 for auto-unseal)
-  uint32_t shares = 0;      // shares made
+  std::string type;           // "shamir" or "auto" once initialised
+  uint32_t progress = 0;      // distinct valid shares entered towards the quorum
+  uint32_t threshold = 0;     // shares needed (0 for auto-unseal)
+  uint32_t shares = 0;        // shares made
   bool unsealed_now = false;  // set in the one answer whose share completed the unseal
 };
 
@@ -113,19 +113,19 @@ struct SealedActivity {
 struct RekeyStatus {
   bool started = false;
   std::string nonce;
-  uint32_t progress = 0;       // current shares entered
-  uint32_t required = 0;       // current threshold
-  uint32_t new_shares = 0;     // the new split
+  uint32_t progress = 0;    // current shares entered
+  uint32_t required = 0;    // current threshold
+  uint32_t new_shares = 0;  // the new split
   uint32_t new_threshold = 0;
   std::vector<SecretBytes> shares;  // the new shares, in the one answer that completes it
 };
 
 struct ReencryptionStatus {
   std::string environment;
-  uint32_t generation = 0;              // current: new writes use it
+  uint32_t generation = 0;                // current: new writes use it
   std::vector<uint32_t> old_generations;  // still holding versions (or not yet destroyed)
   uint64_t versions_total = 0;
-  uint64_t versions_pending = 0;        // still under an older generation
+  uint64_t versions_pending = 0;  // still under an older generation
 };
 
 struct BackgroundOptions {
@@ -215,7 +215,8 @@ class Vault {
   Status CancelRekey();
 
   // Starts a new data-key generation of environment `env_id` for new writes; older versions are
-  // re-encrypted by ReencryptBatch. kNotFound for an unknown environment.
+  // re-encrypted by ReencryptBatch. kNotFound for an unknown environment; kConflict when 16
+  // generations are alive (older ones still being re-encrypted).
   Result<ReencryptionStatus> RotateDataKey(std::string_view env_id);
   // How far re-encryption of `env_id` has come.
   Result<ReencryptionStatus> GetReencryption(std::string_view env_id);
@@ -348,7 +349,7 @@ class Vault {
   mutable std::shared_mutex seal_mu_;   // exclusive to seal/unseal, shared by every operation
   std::shared_ptr<Unsealed> unsealed_;  // guarded by seal_mu_; nullptr while sealed
 
-  std::mutex lifecycle_mu_;  // init, unseal progress, rekey, rotation: one at a time
+  std::mutex lifecycle_mu_;                // init, unseal progress, rekey, rotation: one at a time
   std::unique_ptr<Quorum> unseal_quorum_;  // guarded by lifecycle_mu_
   std::unique_ptr<Rekey> rekey_;           // guarded by lifecycle_mu_
   SealedActivity sealed_activity_;         // guarded by lifecycle_mu_

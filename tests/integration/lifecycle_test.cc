@@ -74,8 +74,8 @@ class LifecycleTest : public ::testing::Test {
   }
 
   Response Enter(const std::string& share) {
-    return vault_->Request("POST", "/api/v1/sys/unseal", "", json::serialize(json::object{
-                                                                  {"share", share}}));
+    return vault_->Request("POST", "/api/v1/sys/unseal", "",
+                           json::serialize(json::object{{"share", share}}));
   }
   Response Status() { return vault_->Request("GET", "/api/v1/sys/seal-status"); }
   void Unseal(std::vector<size_t> which, const std::vector<std::string>& shares) {
@@ -214,12 +214,11 @@ TEST_F(LifecycleTest, AWrongQuorumFailsAndResetsProgress) {
 TEST_F(LifecycleTest, UnsealThenRestartSealedThenAnotherQuorum) {
   Unseal({0, 1, 2});
   EXPECT_EQ(vault_->Request("GET", "/api/v1/sys/health").status, 200);
-  ASSERT_EQ(vault_->Request("POST", "/api/v1/environments", root_, R"({"id":"acme"})").status,
-            201);
-  ASSERT_EQ(vault_->Request("PUT", "/api/v1/environments/acme/secrets/K", root_,
-                            R"({"value":"kept"})")
-                .status,
-            201);
+  ASSERT_EQ(vault_->Request("POST", "/api/v1/environments", root_, R"({"id":"acme"})").status, 201);
+  ASSERT_EQ(
+      vault_->Request("PUT", "/api/v1/environments/acme/secrets/K", root_, R"({"value":"kept"})")
+          .status,
+      201);
   Restart();
   EXPECT_EQ(Status().Json().at("sealed"), true);
   EXPECT_EQ(vault_->Request("GET", "/api/v1/environments/acme/values/K", root_).ErrorCode(),
@@ -247,8 +246,7 @@ TEST_F(LifecycleTest, UnsealThenRestartSealedThenAnotherQuorum) {
 
 TEST_F(LifecycleTest, SealNeedsAdminThenRefusesEverything) {
   Unseal({0, 1, 2});
-  ASSERT_EQ(vault_->Request("POST", "/api/v1/environments", root_, R"({"id":"acme"})").status,
-            201);
+  ASSERT_EQ(vault_->Request("POST", "/api/v1/environments", root_, R"({"id":"acme"})").status, 201);
   Response made = vault_->Request("POST", "/api/v1/tokens", root_,
                                   R"({"role":"security","environments":["acme"]})");
   const std::string security = Str(made.Json().at("token"));
@@ -268,11 +266,11 @@ TEST_F(LifecycleTest, SealNeedsAdminThenRefusesEverything) {
 
 TEST_F(LifecycleTest, ASealRacingInFlightReadsNeverAnswersAWrongValue) {
   Unseal({0, 1, 2});
-  ASSERT_EQ(vault_->Request("POST", "/api/v1/environments", root_, R"({"id":"acme"})").status,
-            201);
+  ASSERT_EQ(vault_->Request("POST", "/api/v1/environments", root_, R"({"id":"acme"})").status, 201);
   for (int i = 0; i < 8; ++i) {
-    ASSERT_EQ(vault_->Request("PUT", "/api/v1/environments/acme/secrets/K" + std::to_string(i),
-                              root_, R"({"value":"value-)" + std::to_string(i) + R"("})")
+    ASSERT_EQ(vault_
+                  ->Request("PUT", "/api/v1/environments/acme/secrets/K" + std::to_string(i), root_,
+                            R"({"value":"value-)" + std::to_string(i) + R"("})")
                   .status,
               201);
   }
@@ -315,19 +313,17 @@ TEST_F(LifecycleTest, ASealRacingInFlightReadsNeverAnswersAWrongValue) {
     phases[Str(r.at("request_id"))] += r.at("phase") == "request" ? 1 : 10;
   }
   for (const auto& [id, sum] : phases) EXPECT_EQ(sum, 11) << id;
-  CliResult verify = RunCli({"audit", "verify", "--partial", dir_ + "/audit/audit-000001.jsonl"},
-                            "", {{"SVAULT_ADDR", "http://127.0.0.1:" +
-                                                     std::to_string(vault_->port())},
-                                 {"SVAULT_TOKEN", root_}});
+  CliResult verify =
+      RunCli({"audit", "verify", "--partial", dir_ + "/audit/audit-000001.jsonl"}, "",
+             {{"SVAULT_ADDR", "http://127.0.0.1:" + std::to_string(vault_->port())},
+              {"SVAULT_TOKEN", root_}});
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
 }
 
 TEST_F(LifecycleTest, RotateThenRestartKeepsEveryValue) {
   Unseal({0, 1, 2});
-  ASSERT_EQ(vault_->Request("POST", "/api/v1/environments", root_, R"({"id":"acme"})").status,
-            201);
-  ASSERT_EQ(vault_->Request("POST", "/api/v1/environments", root_, R"({"id":"beta"})").status,
-            201);
+  ASSERT_EQ(vault_->Request("POST", "/api/v1/environments", root_, R"({"id":"acme"})").status, 201);
+  ASSERT_EQ(vault_->Request("POST", "/api/v1/environments", root_, R"({"id":"beta"})").status, 201);
   vault_->Request("PUT", "/api/v1/environments/acme/secrets/A", root_, R"({"value":"a1"})");
   vault_->Request("PUT", "/api/v1/environments/beta/secrets/B", root_, R"({"value":"b1"})");
   std::string before = ReadFile(dir_ + "/vault.db");
@@ -359,10 +355,10 @@ TEST_F(LifecycleTest, RekeyReplacesTheSharesAndTheOldOnesStopWorking) {
   ASSERT_EQ(start.status, 200) << start.body;
   const std::string nonce = Str(start.Json().at("nonce"));
   EXPECT_EQ(start.Json().at("required"), 3);
-  EXPECT_EQ(vault_->Request("POST", "/api/v1/sys/rekey/init", root_,
-                            R"({"shares":3,"threshold":2})")
-                .status,
-            409);
+  EXPECT_EQ(
+      vault_->Request("POST", "/api/v1/sys/rekey/init", root_, R"({"shares":3,"threshold":2})")
+          .status,
+      409);
   auto update = [&](const std::string& n, const std::string& share) {
     return vault_->Request("POST", "/api/v1/sys/rekey/update", root_,
                            json::serialize(json::object{{"nonce", n}, {"share", share}}));
@@ -406,9 +402,9 @@ TEST_F(LifecycleTest, RekeyWithAWrongQuorumChangesNothing) {
     vault_->Request("POST", "/api/v1/sys/rekey/update", root_,
                     json::serialize(json::object{{"nonce", nonce}, {"share", share}}));
   }
-  Response r = vault_->Request(
-      "POST", "/api/v1/sys/rekey/update", root_,
-      json::serialize(json::object{{"nonce", nonce}, {"share", shares_[2]}}));
+  Response r =
+      vault_->Request("POST", "/api/v1/sys/rekey/update", root_,
+                      json::serialize(json::object{{"nonce", nonce}, {"share", shares_[2]}}));
   EXPECT_EQ(r.status, 422);
   EXPECT_NE(r.body.find("combination failed"), std::string::npos);
   Restart();
@@ -438,7 +434,8 @@ class DataKeyRotationTest : public ::testing::Test {
       for (int k = 0; k < kKeys; ++k) {
         ASSERT_EQ(vault_->Request("PUT", Path("secrets", k), root_,
                                   json::serialize(json::object{{"value", Value(k, v)}}))
-                      .status / 100,
+                          .status /
+                      100,
                   2);
       }
     }
@@ -465,8 +462,8 @@ class DataKeyRotationTest : public ::testing::Test {
   void ExpectEveryVersion() {
     for (int k = 0; k < kKeys; ++k) {
       for (int v = 1; v <= kVersions; ++v) {
-        Response r = vault_->Request(
-            "GET", Path("values", k) + "?version=" + std::to_string(v), root_);
+        Response r =
+            vault_->Request("GET", Path("values", k) + "?version=" + std::to_string(v), root_);
         ASSERT_EQ(r.status, 200) << k << "@" << v << " " << r.body;
         ASSERT_EQ(Str(r.Json().at("value")), Value(k, v)) << k << "@" << v;
       }
@@ -489,8 +486,7 @@ TEST_F(DataKeyRotationTest, OldVersionsAreReencryptedAndTheOldGenerationDestroye
   json::value before = Progress();
   EXPECT_EQ(before.at("generation"), 1);
   EXPECT_EQ(before.at("done"), true);
-  Response rotated =
-      vault_->Request("POST", "/api/v1/environments/acme/rotate-key", root_);
+  Response rotated = vault_->Request("POST", "/api/v1/environments/acme/rotate-key", root_);
   ASSERT_EQ(rotated.status, 200) << rotated.body;
   EXPECT_EQ(rotated.Json().at("generation"), 2);
   EXPECT_EQ(rotated.Json().at("versions_total"), kKeys * kVersions);
@@ -507,8 +503,7 @@ TEST_F(DataKeyRotationTest, OldVersionsAreReencryptedAndTheOldGenerationDestroye
   Response made = vault_->Request("POST", "/api/v1/tokens", root_,
                                   R"({"role":"security","environments":["acme"]})");
   const std::string security = Str(made.Json().at("token"));
-  EXPECT_EQ(vault_->Request("POST", "/api/v1/environments/acme/rotate-key", security).status,
-            403);
+  EXPECT_EQ(vault_->Request("POST", "/api/v1/environments/acme/rotate-key", security).status, 403);
   EXPECT_EQ(vault_->Request("POST", "/api/v1/environments/nope/rotate-key", root_).status, 404);
 }
 
@@ -591,8 +586,7 @@ TEST(OperatorCliTest, InitUnsealRotateRekeySealThroughTheCli) {
   ASSERT_EQ(RunCli({"operator", "seal"}, "", env).exit_code, 0);
   CliResult status = RunCli({"operator", "status", "--json"}, "", env);
   EXPECT_NE(status.out.find(R"("sealed":true)"), std::string::npos) << status.out;
-  EXPECT_EQ(RunCli({"operator", "unseal"}, shares[0] + "\n" + shares[1] + "\n", env).exit_code,
-            2);
+  EXPECT_EQ(RunCli({"operator", "unseal"}, shares[0] + "\n" + shares[1] + "\n", env).exit_code, 2);
   EXPECT_EQ(RunCli({"operator", "unseal", "--reset"}, "", env).exit_code, 0);
   EXPECT_EQ(RunCli({"operator", "unseal"}, fresh[0] + "\n" + fresh[1] + "\n", env).exit_code, 0);
   std::filesystem::remove_all(dir);

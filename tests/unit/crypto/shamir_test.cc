@@ -114,7 +114,9 @@ TEST(ShamirTest, ErrorsNeverRepeatTheShare) {
 // with Python's hashlib, so the format does not drift unnoticed.
 TEST(ShamirTest, ChecksumMatchesAnIndependentBlake2b) {
   ASSERT_TRUE(InitCrypto());
-  auto share = ParseShare("svs1-0123456789ab-1-2-5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f-e24a2e3c");
+  auto share = ParseShare(
+      "svs1-0123456789ab-1-2-5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f-"
+      "e24a2e3c");
   ASSERT_TRUE(share.ok()) << share.status().ToString();
   EXPECT_EQ(share->origin.vault_id, "0123456789ab");
   EXPECT_EQ(share->index, 2);

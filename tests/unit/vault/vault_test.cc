@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "storage/sqlite/sqlite_store.h"
@@ -358,7 +359,52 @@ TEST_F(VaultTest, DeletedEnvironmentsCiphertextsNeverDecryptAgain) {
     auto value = vault_->RevealSecret("acme", key, version);
     EXPECT_EQ(value.status().code(), Code::kIntegrityError) << key << "@" << version;
   }
+}
 
+// Re-encryption in small batches, interleaved with writes and a second rotation: every version
+// reads back as written at every step, and the old keys go once nothing uses them.
+TEST_F(VaultTest, ReencryptionInterleavedWithWritesKeepsEveryVersion) {
+  ASSERT_TRUE(vault_->CreateEnvironment(root_, "acme", "").ok());
+  std::map<std::pair<std::string, uint64_t>, std::string> written;
+  auto put = [&](const std::string& key, const std::string& value) {
+    written[{key, Put("acme", key, value).version}] = value;
+  };
+  auto check = [&] {
+    for (const auto& [kv, value] : written) {
+      auto got = vault_->RevealSecret("acme", kv.first, kv.second);
+      ASSERT_TRUE(got.ok()) << kv.first << "@" << kv.second << got.status().ToString();
+      ASSERT_EQ(got->value.Reveal(), value);
+    }
+  };
+  for (int i = 0; i < 20; ++i) put("K" + std::to_string(i % 7), "v" + std::to_string(i));
+  ASSERT_EQ(vault_->RotateDataKey("acme")->generation, 2u);
+  int batches = 0;
+  for (bool more = true; more; ++batches) {
+    more = vault_->ReencryptBatch(3).value();
+    check();
+    if (batches == 2) {
+      ASSERT_EQ(vault_->RotateDataKey("acme")->generation, 3u);
+    }
+    if (batches < 5) put("K" + std::to_string(batches), "during-" + std::to_string(batches));
+  }
+  auto status = vault_->GetReencryption("acme").value();
+  EXPECT_EQ(status.generation, 3u);
+  EXPECT_EQ(status.versions_pending, 0u);
+  EXPECT_TRUE(status.old_generations.empty());
+  EXPECT_EQ(status.versions_total, written.size());
+  check();
+  EXPECT_FALSE(vault_->ReencryptBatch(3).value()) << "nothing left to do";
+}
+
+TEST_F(VaultTest, AtMostSixteenDataKeyGenerationsAtOnce) {
+  ASSERT_TRUE(vault_->CreateEnvironment(root_, "acme", "").ok());
+  Put("acme", "K", "v");
+  for (int i = 0; i < 15; ++i) ASSERT_TRUE(vault_->RotateDataKey("acme").ok());
+  EXPECT_EQ(vault_->RotateDataKey("acme").status().code(), Code::kConflict);
+  while (vault_->ReencryptBatch(100).value()) {
+  }
+  EXPECT_TRUE(vault_->RotateDataKey("acme").ok());
+  EXPECT_EQ(vault_->RevealSecret("acme", "K", std::nullopt)->value.Reveal(), "v");
 }
 
 TEST_F(VaultTest, UnsealWithWrongKeyFails) {
