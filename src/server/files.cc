@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include "common/encoding.h"
 #include "common/secret.h"
@@ -83,6 +84,16 @@ Result<crypto::GuardedKey> CreateKeyFile(const std::string& path) {
   WipeString(hex);
   SVAULT_RETURN_IF_ERROR(written);
   return key;
+}
+
+bool SwapIsOn(const std::string& proc_swaps) {
+  std::ifstream swaps(proc_swaps);
+  std::string line;
+  int lines = 0;
+  while (std::getline(swaps, line)) {
+    if (!line.empty()) ++lines;
+  }
+  return lines > 1;
 }
 
 Result<crypto::GuardedKey> UnsealKeyFileAt::Create() {

@@ -22,6 +22,9 @@ Result<crypto::GuardedKey> ReadKeyFile(const std::string& path);
 // Creates a new random key file (0600, refusing to overwrite) and returns the key.
 Result<crypto::GuardedKey> CreateKeyFile(const std::string& path);
 
+// Whether a /proc/swaps-style table (a header line, then one line per swap area) lists any swap.
+bool SwapIsOn(const std::string& proc_swaps);
+
 // The auto-unseal key file of the server's configuration, for init with auto_unseal.
 class UnsealKeyFileAt : public vault::UnsealKeyFile {
  public:

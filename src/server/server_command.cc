@@ -9,7 +9,6 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <thread>
 
 #include "api/api.h"
@@ -243,11 +242,7 @@ Status OpenVault(const ServerConfig& config, vault::Vault& vault) {
 
 // Key material can reach swap, where it outlives the process (libsodium locks what it can).
 void WarnAboutSwap() {
-  std::ifstream swaps("/proc/swaps");
-  std::string line;
-  int lines = 0;
-  while (std::getline(swaps, line)) ++lines;
-  if (lines > 1) {
+  if (SwapIsOn("/proc/swaps")) {
     Log(LogLevel::kWarn,
         "swap is on: memory that is not locked (request buffers) can be written to disk; turn "
         "swap off or encrypt it on hosts that run the vault");
