@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The load benchmark of issue #5: builds a release svault, starts it in dev mode on a temporary
+# directory, fills it with 10 environments x 1,000 secrets, and runs wrk (2 threads,
+# 64 connections, SECONDS each, default 10) against six cases. Prints requests/s, p50 and p99 of
+# each, and each one's ratio to GET /sys/health measured in the same run (the limit of our own
+# stack: same server, same threads), with the audit log on, beside the disk's fdatasync latency
+# and the server's resident memory.
+#
+#   bench/load.sh [SECONDS]
+#   BENCH_KEYS_PER_ENV=10000 bench/load.sh    # 100,000 secrets (filling takes minutes)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-10}"
+envs="${BENCH_ENVS:-10}"
+keys="${BENCH_KEYS_PER_ENV:-1000}"
+connections="${BENCH_CONNECTIONS:-64}"
+
+./scripts/setup-deps.sh >/dev/null
+cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DSVAULT_BUILD_TESTS=OFF >/dev/null
+cmake --build build-release --target svault -j"$(nproc)" >/dev/null
+
+tmp="$(mktemp -d /tmp/svault-bench-XXXXXX)"
+server_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+port="$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+./build-release/src/svault server --dev --data "$tmp/data" --listen "127.0.0.1:$port" \
+  --log-level warn >"$tmp/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 100); do
+  curl -sf "http://127.0.0.1:$port/api/v1/sys/health" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+export SVAULT_TOKEN="$(cat "$tmp/data/root.token")"
+export BENCH_LUA_DIR="$PWD/bench/load" BENCH_ENVS="$envs" BENCH_KEYS_PER_ENV="$keys"
+export BENCH_BPMN="$PWD/bench/data/servicenow-dense.bpmn"
+
+/usr/bin/python3 bench/load/populate.py "$port" "$envs" "$keys" "$BENCH_BPMN"
+read -r fsync_p50 fsync_p99 < <(/usr/bin/python3 bench/load/fsync.py "$tmp/data")
+
+url="http://127.0.0.1:$port"
+run() {  # case, then wrk's target and options
+  local name="$1"
+  shift
+  wrk -t2 -c"$connections" -d"${seconds}s" --latency "$@" >"$tmp/$name.txt"
+}
+run health "$url/api/v1/sys/health"
+run reveal -s bench/load/reveal.lua "$url"
+run resolve -s bench/load/resolve.lua "$url"
+run render -s bench/load/render.lua "$url"
+run put -s bench/load/put.lua "$url"
+run mixed -s bench/load/mixed.lua "$url"
+
+echo
+echo "svault $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, wrk -t2 -c$connections -d${seconds}s on the same machine, audit on"
+echo "$envs environments x $keys secrets; fdatasync on the data disk: p50 ${fsync_p50} ms, p99 ${fsync_p99} ms"
+echo "server resident memory at the end: $(awk '/VmRSS/ {print $2, $3}' "/proc/$server_pid/status")"
+echo
+/usr/bin/python3 bench/load/report.py "$tmp"
