@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Fills a dev vault for bench/load.sh: ENVS environments env-00.. with KEYS secrets each
-(KEY_00000..), random 32-character values, and the 16 keys the dense BPMN refers to in env-00.
+(KEY_00000..), random 32-character values, and the 16 keys the dense BPMN refers to in env-00 (with
+versions up to the highest one it pins).
 
 Usage: populate.py PORT ENVS KEYS BPMN   (token in SVAULT_TOKEN). One keep-alive connection.
 """
@@ -32,9 +33,13 @@ def main():
                  {"value": secrets.token_hex(16)}, (201,))
     with open(bpmn, encoding="utf-8") as f:
         names = sorted(set(re.findall(r"secrets\.([A-Za-z0-9_./-]+)", f.read())))
+    # The document pins some references (@2, @5): give every key versions up to the highest pin.
+    with open(bpmn, encoding="utf-8") as f:
+        pins = [int(n) for n in re.findall(r"secrets\.[A-Za-z0-9_./-]+@([0-9]+)", f.read())]
     for name in names:
-        call("PUT", f"/api/v1/environments/env-00/secrets/{name}",
-             {"value": "bench <&'\"> value " + secrets.token_hex(8)}, (200, 201))
+        for _ in range(max(pins, default=1)):
+            call("PUT", f"/api/v1/environments/env-00/secrets/{name}",
+                 {"value": "bench <&'\"> value " + secrets.token_hex(8)}, (200, 201))
     print(f"populate: {envs} environments x {keys} secrets, and {len(names)} BPMN keys")
 
 
