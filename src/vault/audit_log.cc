@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 #include <cerrno>
 #include <charconv>
+#include <condition_variable>
 #include <filesystem>
 #include <limits>
 #include <string_view>
@@ -322,8 +323,23 @@ struct AuditLog::State {
   Status OpenFile(bool create);
   Result<bool> CutTornTail(std::string& content);
   Status LoadChain(std::string_view newest_content, const std::vector<uint64_t>& numbers);
-  Status Rotate();
-  Status WriteDurably(std::string_view line);
+  bool NeedsRotation(size_t line_bytes) const {
+    return file_size > 0 && file_size + line_bytes > options.max_file_bytes;
+  }
+  // Starts the next file when a line of `line_bytes` still needs it once no sync is under way
+  // (the lock may be released meanwhile, so the caller rebuilds its line after).
+  Status Rotate(std::unique_lock<std::mutex>& lock, size_t line_bytes);
+  Status Write(std::string_view line);
+  // Waits until record `seq` (written in `generation`) is durable, leading an fdatasync for
+  // every record written so far when none is under way (group commit).
+  Status AwaitDurable(std::unique_lock<std::mutex>& lock, uint64_t seq, uint64_t generation);
+  // After a failed fdatasync: cuts every record not known durable and rolls the chain back.
+  void CutUnsynced();
+  void MarkDurable() {
+    durable_size = file_size;
+    durable_seq = last_seq;
+    durable_hmac = last_hmac;
+  }
 
   const AuditOptions options;
   const crypto::GuardedKey& chain_key;
@@ -333,10 +349,19 @@ struct AuditLog::State {
   UniqueFd dir_fd;           // guarded by mu
   UniqueFd file_fd;          // guarded by mu
   uint64_t file_number = 1;  // guarded by mu
-  uint64_t file_size = 0;    // guarded by mu; bytes of complete, durable records
-  uint64_t last_seq = 0;     // guarded by mu
-  std::string last_hmac;     // guarded by mu
-  bool broken = false;       // guarded by mu; a failed write could not be undone
+  // Written: what the chain continues from (written with write(), maybe not yet durable).
+  uint64_t file_size = 0;  // guarded by mu; bytes of complete records in the current file
+  uint64_t last_seq = 0;   // guarded by mu
+  std::string last_hmac;   // guarded by mu
+  // Durable: covered by an fdatasync that succeeded. Readers and head() see only these.
+  uint64_t durable_size = 0;  // guarded by mu
+  uint64_t durable_seq = 0;   // guarded by mu
+  std::string durable_hmac;   // guarded by mu
+  uint64_t generation = 0;    // guarded by mu; +1 each time unsynced records are cut
+  bool syncing = false;       // guarded by mu; a leader's fdatasync is under way
+  uint64_t syncs = 0;         // guarded by mu; fdatasyncs that covered records
+  std::condition_variable synced;
+  bool broken = false;  // guarded by mu; a failed write could not be undone
 };
 
 Status AuditLog::State::OpenDir() {
@@ -393,7 +418,21 @@ Status AuditLog::State::LoadChain(std::string_view newest_content,
   return Status::Ok();
 }
 
-Status AuditLog::State::Rotate() {
+// Makes the current file durable (a rotated file is never written again), then starts the next.
+Status AuditLog::State::Rotate(std::unique_lock<std::mutex>& lock, size_t line_bytes) {
+  synced.wait(lock, [this] { return !syncing; });
+  if (broken) return CannotWrite();
+  if (!NeedsRotation(line_bytes)) return Status::Ok();  // another append rotated meanwhile
+  if (durable_seq < last_seq) {
+    if (options.sync(file_fd.get()) != 0) {
+      CutUnsynced();
+      synced.notify_all();
+      return CannotWrite();
+    }
+    ++syncs;
+    MarkDurable();
+    synced.notify_all();
+  }
   const uint64_t next = file_number + 1;
   const std::string path = FilePath(options.dir, next);
   UniqueFd fd(open(path.c_str(), O_CREAT | O_APPEND | O_WRONLY | O_CLOEXEC, 0600));
@@ -407,22 +446,62 @@ Status AuditLog::State::Rotate() {
   file_fd = std::move(fd);
   file_number = next;
   file_size = 0;
+  durable_size = 0;
   return Status::Ok();
 }
 
-Status AuditLog::State::WriteDurably(std::string_view line) {
-  if (WriteAll(file_fd.get(), line) && fdatasync(file_fd.get()) == 0) {
+Status AuditLog::State::Write(std::string_view line) {
+  if (WriteAll(file_fd.get(), line)) {
     file_size += line.size();
     return Status::Ok();
   }
-
   // Cut whatever part of the line reached the file, so the chain stays intact. When even that
   // fails the file may end in a partial line: refuse further appends until Open cuts it.
-  if (ftruncate(file_fd.get(), static_cast<off_t>(file_size)) != 0 ||
-      fdatasync(file_fd.get()) != 0) {
+  if (ftruncate(file_fd.get(), static_cast<off_t>(file_size)) != 0) broken = true;
+  return CannotWrite();
+}
+
+void AuditLog::State::CutUnsynced() {
+  if (ftruncate(file_fd.get(), static_cast<off_t>(durable_size)) != 0 ||
+      options.sync(file_fd.get()) != 0) {
     broken = true;
   }
-  return CannotWrite();
+  file_size = durable_size;
+  last_seq = durable_seq;
+  last_hmac = durable_hmac;
+  ++generation;
+}
+
+Status AuditLog::State::AwaitDurable(std::unique_lock<std::mutex>& lock, uint64_t seq,
+                                     uint64_t written_in) {
+  while (true) {
+    if (generation != written_in || broken) return CannotWrite();
+    if (durable_seq >= seq) return Status::Ok();
+    if (syncing) {
+      synced.wait(lock);
+      continue;
+    }
+    // Lead: one fdatasync for every record written so far, the lock released meanwhile so
+    // others keep writing (theirs may ride on the next sync).
+    syncing = true;
+    const uint64_t target_size = file_size;
+    const uint64_t target_seq = last_seq;
+    std::string target_hmac = last_hmac;
+    const int fd = file_fd.get();
+    lock.unlock();
+    const bool ok = options.sync(fd) == 0;
+    lock.lock();
+    syncing = false;
+    if (ok) {
+      ++syncs;
+      durable_size = target_size;
+      durable_seq = target_seq;
+      durable_hmac = std::move(target_hmac);
+    } else {
+      CutUnsynced();
+    }
+    synced.notify_all();
+  }
 }
 
 Result<std::unique_ptr<AuditLog>> AuditLog::Open(const AuditOptions& options,
@@ -439,6 +518,7 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const AuditOptions& options,
   SVAULT_ASSIGN_OR_RETURN(bool cut, state->CutTornTail(content));
   SVAULT_RETURN_IF_ERROR(state->LoadChain(content, numbers));
 
+  state->MarkDurable();
   std::unique_ptr<AuditLog> log(new AuditLog());
   log->state_ = std::move(state);
   log->torn_tail_cut_ = cut;
@@ -449,25 +529,33 @@ AuditLog::~AuditLog() = default;
 
 Result<uint64_t> AuditLog::Append(const AuditEntry& entry) {
   State& state = *state_;
-  std::lock_guard<std::mutex> lock(state.mu);
+  std::unique_lock<std::mutex> lock(state.mu);
   if (state.broken) return CannotWrite();
 
-  const uint64_t seq = state.last_seq + 1;
-  const std::string time = FormatRfc3339(state.clock.NowMillis());
-  std::string line = SignedText(entry, seq, time, state.options.node, state.last_hmac);
-  std::string mac = crypto::AuditMac(state.chain_key, state.last_hmac, line);
-  line.append(kMacField).append(mac).append("\"}\n");
-
-  // A record larger than max_file_bytes still goes into a fresh file of its own.
-  if (state.file_size > 0 && state.file_size + line.size() > state.options.max_file_bytes) {
-    SVAULT_RETURN_IF_ERROR(state.Rotate());
+  uint64_t seq = 0;
+  std::string line;
+  std::string mac;
+  while (true) {
+    seq = state.last_seq + 1;
+    const std::string time = FormatRfc3339(state.clock.NowMillis());
+    line = SignedText(entry, seq, time, state.options.node, state.last_hmac);
+    mac = crypto::AuditMac(state.chain_key, state.last_hmac, line);
+    line.append(kMacField).append(mac).append("\"}\n");
+    // A record larger than max_file_bytes still goes into a fresh file of its own. Rotating
+    // may let other appends in, so the record is built again after it.
+    if (!state.NeedsRotation(line.size())) break;
+    SVAULT_RETURN_IF_ERROR(state.Rotate(lock, line.size()));
   }
-  // TODO(#5): group commit: one fdatasync for the records of many requests, each request still
-  // waiting for its own; ends when the performance issue lands it with its durability test.
-  SVAULT_RETURN_IF_ERROR(state.WriteDurably(line));
+  SVAULT_RETURN_IF_ERROR(state.Write(line));
   state.last_seq = seq;
   state.last_hmac = std::move(mac);
+  SVAULT_RETURN_IF_ERROR(state.AwaitDurable(lock, seq, state.generation));
   return seq;
+}
+
+uint64_t AuditLog::sync_count() const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return state_->syncs;
 }
 
 Result<std::vector<std::string>> AuditLog::Read(
@@ -480,7 +568,7 @@ Result<std::vector<std::string>> AuditLog::Read(
   {
     std::lock_guard<std::mutex> lock(state_->mu);
     newest = state_->file_number;
-    newest_size = state_->file_size;
+    newest_size = state_->durable_size;
   }
   std::vector<std::string> records;
   if (limit == 0) return records;
@@ -512,12 +600,12 @@ Result<std::vector<std::string>> AuditLog::Read(
 
 uint64_t AuditLog::last_seq() const {
   std::lock_guard<std::mutex> lock(state_->mu);
-  return state_->last_seq;
+  return state_->durable_seq;
 }
 
 AuditLog::Head AuditLog::head() const {
   std::lock_guard<std::mutex> lock(state_->mu);
-  return Head{state_->last_seq, state_->last_hmac};
+  return Head{state_->durable_seq, state_->durable_hmac};
 }
 
 AuditVerifyReport VerifyAuditFile(const crypto::GuardedKey& chain_key, std::string_view content,

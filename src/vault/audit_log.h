@@ -20,6 +20,8 @@
 #ifndef SVAULT_VAULT_AUDIT_LOG_H_
 #define SVAULT_VAULT_AUDIT_LOG_H_
 
+#include <unistd.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -60,6 +62,8 @@ struct AuditOptions {
   std::string dir;  // created 0700 when missing
   std::string node = "node-1";
   uint64_t max_file_bytes = 2 * 1024 * 1024;  // rotate when a file would grow past this
+  // Makes a file's written bytes durable (fdatasync; tests inject failures). 0 on success.
+  std::function<int(int fd)> sync = [](int fd) { return ::fdatasync(fd); };
 };
 
 class AuditLog {
@@ -74,11 +78,16 @@ class AuditLog {
                                                 const Clock& clock);
   ~AuditLog();
 
-  // Appends one record and makes it durable (write + fdatasync) before returning its seq.
-  // Thread-safe; records are totally ordered by seq. On any failure (disk full, permission
-  // revoked, I/O error) returns kUnavailable and leaves the file as it was before the call
-  // (a partial write is truncated away), so the chain stays intact.
+  // Appends one record and makes it durable before returning its seq. Thread-safe; records are
+  // totally ordered by seq. Appends are group-committed: each writes its record, and one
+  // fdatasync, led by whichever waiting append finds none under way, covers every record
+  // written before it; every append still returns only once its own record is durable. On any
+  // failure (disk full, permission revoked, I/O error, a failed fdatasync) returns kUnavailable:
+  // the records not yet durable are cut from the file (each of their appends fails) and the
+  // chain continues from the last durable one, so it stays intact.
   Result<uint64_t> Append(const AuditEntry& entry);
+  // fdatasyncs that made records durable so far (fewer than appends under load).
+  uint64_t sync_count() const;
 
   // Complete records with seq > `after`, oldest first, at most `limit`, for which `visible`
   // returns true (it gets the record's environment, nullopt when none). Each item is the
@@ -89,7 +98,7 @@ class AuditLog {
 
   // True when Open() cut a torn tail (the server logs it).
   bool torn_tail_cut() const { return torn_tail_cut_; }
-  uint64_t last_seq() const;
+  uint64_t last_seq() const;  // of the newest durable record
 
   // The newest durable record: its seq and hmac (0 and 64 zeros before the first). An auditor
   // compares it with the files it verifies, so records cut from the end are noticed.
