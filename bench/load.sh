@@ -8,6 +8,7 @@
 #
 #   bench/load.sh [SECONDS]
 #   BENCH_KEYS_PER_ENV=10000 bench/load.sh    # 100,000 secrets (filling takes minutes)
+#   BENCH_SERVER_ARGS="--threads 32" bench/load.sh   # flags for svault server
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-10}"
@@ -29,7 +30,7 @@ trap cleanup EXIT
 
 port="$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 ./build-release/src/svault server --dev --data "$tmp/data" --listen "127.0.0.1:$port" \
-  --log-level warn >"$tmp/server.log" 2>&1 &
+  --log-level warn ${BENCH_SERVER_ARGS:-} >"$tmp/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do
   curl -sf "http://127.0.0.1:$port/api/v1/sys/health" >/dev/null 2>&1 && break
