@@ -80,6 +80,8 @@ constexpr std::array kRoutes = {
           StartRekey},
     Route{"POST", "sys/rekey/update", "sys.rekey.update", Scope::kGlobal, Capability::kManage,
           UpdateRekey},
+    Route{"POST", "sys/rekey/verify", "sys.rekey.verify", Scope::kGlobal, Capability::kManage,
+          VerifyRekey},
     Route{"GET", "sys/rekey", "sys.rekey.read", Scope::kGlobal, Capability::kManage, GetRekey},
     Route{"DELETE", "sys/rekey", "sys.rekey.cancel", Scope::kGlobal, Capability::kManage,
           CancelRekey},
@@ -190,6 +192,7 @@ class AuditScope {
 
   vault::Vault& vault_;
   vault::AuditEntry entry_;
+  std::shared_ptr<vault::AuditLog> log_;  // held from the request record to the outcome
 };
 
 // A token id as it may be recorded: ids have one shape (tok_ and 16 hex digits); anything else
@@ -237,9 +240,10 @@ void AuditScope::SetTarget(const Route* route, const PathParams& params,
 }
 
 Status AuditScope::Append() {
-  std::shared_ptr<vault::AuditLog> log = vault_.audit_log();
-  if (log == nullptr) return {Code::kSealed, "vault is sealed"};
-  Result<uint64_t> seq = log->Append(entry_);
+  // The log the request record went to takes the outcome too, even if a seal came between.
+  if (log_ == nullptr) log_ = vault_.audit_log();
+  if (log_ == nullptr) return {Code::kSealed, "vault is sealed"};
+  Result<uint64_t> seq = log_->Append(entry_);
   if (!seq.ok()) {
     Log(LogLevel::kError, "audit append failed",
         {{"request_id", entry_.request_id}, {"error", seq.status().message()}});

@@ -94,6 +94,7 @@ Result<HttpResponse> SealVault(RequestContext& ctx);
 Result<HttpResponse> RotateKeyring(RequestContext& ctx);
 Result<HttpResponse> StartRekey(RequestContext& ctx);
 Result<HttpResponse> UpdateRekey(RequestContext& ctx);
+Result<HttpResponse> VerifyRekey(RequestContext& ctx);
 Result<HttpResponse> GetRekey(RequestContext& ctx);
 Result<HttpResponse> CancelRekey(RequestContext& ctx);
 Result<HttpResponse> RotateDataKey(RequestContext& ctx);

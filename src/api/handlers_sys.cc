@@ -18,11 +18,28 @@ json::array ShareArray(const std::vector<SecretBytes>& shares) {
 }
 
 json::object RekeyJson(const vault::RekeyStatus& s) {
-  json::object out{{"started", s.started},   {"nonce", nullptr},
-                   {"progress", s.progress}, {"required", s.required},
-                   {"shares", s.new_shares}, {"threshold", s.new_threshold}};
+  json::object out{{"started", s.started},
+                   {"nonce", nullptr},
+                   {"progress", s.progress},
+                   {"required", s.required},
+                   {"shares", s.new_shares},
+                   {"threshold", s.new_threshold},
+                   {"verifying", s.verifying},
+                   {"verify_progress", s.verify_progress},
+                   {"complete", s.complete}};
   if (s.started) out["nonce"] = s.nonce;
   return out;
+}
+
+// Reads {"nonce", "share"} for the two rekey steps.
+Result<std::pair<std::string, std::string>> ReadNonceAndShare(const HttpRequest& request) {
+  SVAULT_RETURN_IF_ERROR(QueryReader(request.query, {}).Finish());
+  SVAULT_ASSIGN_OR_RETURN(json::object body, ParseJsonObject(request.body));
+  FieldReader fields(body, {"nonce", "share"});
+  std::optional<std::string> nonce = fields.String("nonce", true, 64);
+  std::optional<std::string> share = fields.String("share", true, 1024);
+  SVAULT_RETURN_IF_ERROR(fields.Finish());
+  return std::make_pair(std::move(*nonce), std::move(*share));
 }
 
 json::object ReencryptionJson(const vault::ReencryptionStatus& s) {
@@ -140,22 +157,25 @@ Result<HttpResponse> StartRekey(RequestContext& ctx) {
 }
 
 Result<HttpResponse> UpdateRekey(RequestContext& ctx) {
-  SVAULT_RETURN_IF_ERROR(QueryReader(ctx.request.query, {}).Finish());
-  SVAULT_ASSIGN_OR_RETURN(json::object body, ParseJsonObject(ctx.request.body));
-  FieldReader fields(body, {"nonce", "share"});
-  std::optional<std::string> nonce = fields.String("nonce", true, 64);
-  std::optional<std::string> share = fields.String("share", true, 1024);
-  SVAULT_RETURN_IF_ERROR(fields.Finish());
-  Result<vault::RekeyStatus> status = ctx.vault.UpdateRekey(*nonce, *share);
-  WipeString(*share);
+  SVAULT_ASSIGN_OR_RETURN(auto input, ReadNonceAndShare(ctx.request));
+  Result<vault::RekeyStatus> status = ctx.vault.UpdateRekey(input.first, input.second);
+  WipeString(input.second);
   SVAULT_RETURN_IF_ERROR(status.status());
   json::object out = RekeyJson(*status);
   if (status->shares.empty()) return JsonResponse(200, out);
-  out["started"] = false;
   out["new_shares"] = ShareArray(status->shares);
-  ctx.audit_target =
-      fmt::format("shares={} threshold={}", status->new_shares, status->new_threshold);
+  ctx.audit_target = fmt::format("new shares made: shares={} threshold={}", status->new_shares,
+                                 status->new_threshold);
   return JsonResponse(200, out, /*no_store=*/true);
+}
+
+Result<HttpResponse> VerifyRekey(RequestContext& ctx) {
+  SVAULT_ASSIGN_OR_RETURN(auto input, ReadNonceAndShare(ctx.request));
+  Result<vault::RekeyStatus> status = ctx.vault.VerifyRekey(input.first, input.second);
+  WipeString(input.second);
+  SVAULT_RETURN_IF_ERROR(status.status());
+  if (status->complete) ctx.audit_target = "new shares in effect";
+  return JsonResponse(200, RekeyJson(*status));
 }
 
 Result<HttpResponse> GetRekey(RequestContext& ctx) {

@@ -6,6 +6,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
+#include <functional>
 #include <istream>
 #include <memory>
 #include <optional>
@@ -26,6 +27,7 @@ struct OperatorArgs {
   bool reset = false;
   bool cancel = false;
   bool status = false;
+  bool verify = false;
   std::string env;
 };
 
@@ -97,13 +99,32 @@ std::string ProgressLine(const json::object& status) {
   return "progress " + Count(status, "progress") + "/" + Count(status, "threshold");
 }
 
+// The seal status, or nullopt when it cannot be read (the unseal request then reports why).
+std::optional<json::object> SealStatusNow(Session& session) {
+  std::optional<Response> answer = session.Call(MakeRequest("GET", "/api/v1/sys/seal-status"));
+  if (!answer) return std::nullopt;
+  return session.ParseObject(*answer);
+}
+
+bool IsFalse(const json::object& o, std::string_view name) {
+  const json::value* v = o.if_contains(name);
+  return v != nullptr && v->is_bool() && !v->as_bool();
+}
+
 int RunUnseal(const OperatorArgs& args, Session& session) {
   if (args.reset) {
     json::object body{{"reset", true}};
     return session.Show(MakeJsonRequest("POST", "/api/v1/sys/unseal", body),
                         [](const json::object& s) { return "reset; " + ProgressLine(s) + "\n"; });
   }
+  std::optional<json::object> before = SealStatusNow(session);
+  if (before && IsFalse(*before, "sealed")) {
+    session.out() << "already unsealed\n";
+    return kExitOk;
+  }
   const bool interactive = session.io().in_is_terminal;
+  bool counted = false;  // this run entered at least one share that counted
+  std::string last_progress = before ? ProgressLine(*before) : "";
   while (std::optional<SecretBytes> share = NextShare(session, "Unseal share (not shown): ")) {
     session.AddSensitive(share->Reveal());
     json::object body{{"share", share->Reveal()}};
@@ -115,8 +136,7 @@ int RunUnseal(const OperatorArgs& args, Session& session) {
     }
     std::optional<json::object> status = session.ParseObject(*answer);
     if (!status) return kExitServer;
-    const json::value* sealed = status->if_contains("sealed");
-    if (sealed != nullptr && sealed->is_bool() && !sealed->as_bool()) {
+    if (IsFalse(*status, "sealed")) {
       if (session.json()) {
         session.PrintJson(answer->body);
       } else {
@@ -124,9 +144,21 @@ int RunUnseal(const OperatorArgs& args, Session& session) {
       }
       return kExitOk;
     }
-    session.PrintNote("unseal", ProgressLine(*status));
+    const std::string progress = ProgressLine(*status);
+    if (progress == last_progress) {
+      session.PrintNote("unseal", "that share was entered already; it counts once");
+    } else {
+      counted = true;
+      session.PrintNote("unseal", progress);
+    }
+    last_progress = progress;
   }
-  session.PrintError("no more shares, and the vault is still sealed");
+  // Each holder may enter only their own share: progress is kept for the next one.
+  if (counted) {
+    session.PrintNote("unseal", "still sealed: the next share holder runs `svault operator unseal`");
+    return kExitOk;
+  }
+  session.PrintError("no share was entered, and the vault is still sealed");
   return kExitServer;
 }
 
@@ -148,51 +180,102 @@ int RunRotate(Session& session) {
   });
 }
 
-// Starts a rekey, enters the current shares, and prints the new set.
-int RunRekey(const OperatorArgs& args, Session& session) {
-  if (args.cancel) {
-    return session.Do(MakeRequest("DELETE", "/api/v1/sys/rekey"), "rekey cancelled");
-  }
-  json::object init{{"shares", args.shares}, {"threshold", args.threshold}};
-  std::optional<Response> started =
-      session.Call(MakeJsonRequest("POST", "/api/v1/sys/rekey/init", init));
-  if (!started) return kExitServer;
-  std::optional<json::object> rekey = session.ParseObject(*started);
-  if (!rekey) return kExitServer;
-  const std::string nonce = FieldText(*rekey, "nonce");
-  session.PrintNote("rekey", "enter " + FieldText(*rekey, "required") + " current shares");
-
+// Enters shares from the prompt or stdin at `path` (the rekey's update or verify step) until
+// `done` says the answer finished the step; prints progress between. kExitOk also when the input
+// ends after some share counted (each holder enters only their own).
+int EnterRekeyShares(Session& session, const std::string& nonce, const std::string& path,
+                     const std::string& prompt,
+                     const std::function<int(const Response&, const json::object&)>& done) {
   const bool interactive = session.io().in_is_terminal;
-  while (std::optional<SecretBytes> share = NextShare(session, "Current share (not shown): ")) {
+  bool counted = false;
+  while (std::optional<SecretBytes> share = NextShare(session, prompt)) {
     session.AddSensitive(share->Reveal());
     json::object body{{"nonce", nonce}, {"share", share->Reveal()}};
-    std::optional<Response> answer =
-        session.Call(MakeJsonRequest("POST", "/api/v1/sys/rekey/update", body));
+    std::optional<Response> answer = session.Call(MakeJsonRequest("POST", path, body));
     if (!answer) {
       if (interactive) continue;
       return kExitServer;
     }
     std::optional<json::object> status = session.ParseObject(*answer);
     if (!status) return kExitServer;
-    const json::value* fresh = status->if_contains("new_shares");
-    if (fresh == nullptr || !fresh->is_array()) {
-      session.PrintNote(
-          "rekey", "progress " + Count(*status, "progress") + "/" + Count(*status, "required"));
-      continue;
-    }
-    if (session.json()) {
-      session.PrintJson(answer->body);
-      return kExitOk;
-    }
-    PrintShares(session, fresh->as_array(), args.shares - args.threshold);
-    session.out() << "The old shares no longer work. Any " << args.threshold << " of these "
-                  << args.shares << " unseal the vault.\n";
-    return kExitOk;
+    if (int rc = done(*answer, *status); rc >= 0) return rc;
+    counted = true;
   }
-  session.PrintError(
-      "no more shares; the rekey is still in progress (cancel it with "
-      "`svault operator rekey --cancel`)");
+  if (counted) return kExitOk;
+  session.PrintError("no share was entered; the rekey is still in progress (cancel it with "
+                     "`svault operator rekey --cancel`)");
   return kExitServer;
+}
+
+std::optional<std::string> RekeyNonce(Session& session) {
+  std::optional<Response> answer = session.Call(MakeRequest("GET", "/api/v1/sys/rekey"));
+  if (!answer) return std::nullopt;
+  std::optional<json::object> status = session.ParseObject(*answer);
+  if (!status) return std::nullopt;
+  const json::value* nonce = status->if_contains("nonce");
+  if (nonce == nullptr || !nonce->is_string()) {
+    session.PrintError("no rekey is in progress");
+    return std::nullopt;
+  }
+  return std::string(nonce->as_string());
+}
+
+// Step 2: the holders of the new shares enter them back; then the new shares take effect.
+int RunRekeyVerify(Session& session) {
+  std::optional<std::string> nonce = RekeyNonce(session);
+  if (!nonce) return kExitServer;
+  return EnterRekeyShares(
+      session, *nonce, "/api/v1/sys/rekey/verify", "New share (not shown): ",
+      [&session](const Response& answer, const json::object& status) {
+        const json::value* complete = status.if_contains("complete");
+        if (complete != nullptr && complete->is_bool() && complete->as_bool()) {
+          if (session.json()) {
+            session.PrintJson(answer.body);
+          } else {
+            session.out() << "rekey complete: the new shares are in effect; the old ones no "
+                             "longer work\n";
+          }
+          return kExitOk;
+        }
+        session.PrintNote("rekey", "verified " + Count(status, "verify_progress") + "/" +
+                                       Count(status, "threshold"));
+        return -1;
+      });
+}
+
+// Step 1: starts a rekey, enters the current shares, and prints the new set.
+int RunRekey(const OperatorArgs& args, Session& session) {
+  if (args.cancel) {
+    return session.Do(MakeRequest("DELETE", "/api/v1/sys/rekey"), "rekey cancelled");
+  }
+  if (args.verify) return RunRekeyVerify(session);
+  json::object init{{"shares", args.shares}, {"threshold", args.threshold}};
+  std::optional<Response> started =
+      session.Call(MakeJsonRequest("POST", "/api/v1/sys/rekey/init", init));
+  if (!started) return kExitServer;
+  std::optional<json::object> rekey = session.ParseObject(*started);
+  if (!rekey) return kExitServer;
+  session.PrintNote("rekey", "enter " + FieldText(*rekey, "required") + " current shares");
+  return EnterRekeyShares(
+      session, FieldText(*rekey, "nonce"), "/api/v1/sys/rekey/update",
+      "Current share (not shown): ",
+      [&session, &args](const Response& answer, const json::object& status) {
+        const json::value* fresh = status.if_contains("new_shares");
+        if (fresh == nullptr || !fresh->is_array()) {
+          session.PrintNote("rekey", "progress " + Count(status, "progress") + "/" +
+                                         Count(status, "required"));
+          return -1;
+        }
+        if (session.json()) {
+          session.PrintJson(answer.body);
+          return kExitOk;
+        }
+        PrintShares(session, fresh->as_array(), args.shares - args.threshold);
+        session.out() << "These take effect once " << args.threshold
+                      << " of them are entered back: `svault operator rekey --verify`. Until "
+                         "then the old shares still work.\n";
+        return kExitOk;
+      });
 }
 
 std::string ReencryptionText(const json::object& o) {
@@ -241,6 +324,8 @@ void AddOperatorCommand(CLI::App& root, Action& action) {
       "rekey", "replace the unseal shares; needs a quorum of the current ones (admin)");
   AddSplitOptions(*rekey, *args);
   rekey->add_flag("--cancel", args->cancel, "cancel a rekey in progress");
+  rekey->add_flag("--verify", args->verify,
+                  "enter the new shares back (step 2); then they take effect");
   rekey->callback([&action, args] { action = [args](Session& s) { return RunRekey(*args, s); }; });
 }
 

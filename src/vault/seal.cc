@@ -1,6 +1,7 @@
 // The vault's lifecycle (DESIGN.md §5): init, unseal (by key or by a quorum of shares), seal,
 // keyring rotation and rekey.
 #include <fmt/format.h>
+#include <sodium.h>
 
 #include "common/encoding.h"
 #include "crypto/aead.h"
@@ -359,6 +360,14 @@ RekeyStatus Describe(const std::string& nonce, uint32_t progress, uint32_t requi
 
 }  // namespace
 
+RekeyStatus Vault::RekeyState(uint32_t required) const {
+  RekeyStatus s = Describe(rekey_->nonce, static_cast<uint32_t>(rekey_->quorum.shares.size()),
+                           required, rekey_->shares, rekey_->threshold);
+  s.verifying = rekey_->new_key.has_value();
+  s.verify_progress = static_cast<uint32_t>(rekey_->verify.shares.size());
+  return s;
+}
+
 Result<RekeyStatus> Vault::StartRekey(uint32_t shares, uint32_t threshold) {
   std::lock_guard lock(lifecycle_mu_);
   if (IsSealed()) return SealedError();
@@ -372,7 +381,7 @@ Result<RekeyStatus> Vault::StartRekey(uint32_t shares, uint32_t threshold) {
   rekey_->nonce = HexEncode(RandomBytes(16));
   rekey_->shares = shares;
   rekey_->threshold = threshold;
-  return Describe(rekey_->nonce, 0, config.threshold, shares, threshold);
+  return RekeyState(config.threshold);
 }
 
 Result<RekeyStatus> Vault::GetRekeyStatus() {
@@ -380,8 +389,7 @@ Result<RekeyStatus> Vault::GetRekeyStatus() {
   if (IsSealed()) return SealedError();
   if (!rekey_) return RekeyStatus{};
   SVAULT_ASSIGN_OR_RETURN(SealConfig config, LoadSealConfig());
-  return Describe(rekey_->nonce, static_cast<uint32_t>(rekey_->quorum.shares.size()),
-                  config.threshold, rekey_->shares, rekey_->threshold);
+  return RekeyState(config.threshold);
 }
 
 Status Vault::CancelRekey() {
@@ -392,46 +400,83 @@ Status Vault::CancelRekey() {
   return Status::Ok();
 }
 
-Result<RekeyStatus> Vault::UpdateRekey(std::string_view nonce, std::string_view share_text) {
-  std::lock_guard lock(lifecycle_mu_);
+Status Vault::FindRekey(std::string_view nonce) {
   if (IsSealed()) return SealedError();
   if (!rekey_ || rekey_->nonce != nonce) return NotFound("no rekey with this nonce is in progress");
+  return Status::Ok();
+}
+
+Result<RekeyStatus> Vault::UpdateRekey(std::string_view nonce, std::string_view share_text) {
+  std::lock_guard lock(lifecycle_mu_);
+  SVAULT_RETURN_IF_ERROR(FindRekey(nonce));
+  if (rekey_->new_key) return Conflict("the new shares exist: enter them back to verify");
   SVAULT_ASSIGN_OR_RETURN(SealConfig config, LoadSealConfig());
   SVAULT_RETURN_IF_ERROR(AddShare(rekey_->quorum, config, share_text).status());
-  const auto progress = static_cast<uint32_t>(rekey_->quorum.shares.size());
-  if (progress < config.threshold) {
-    return Describe(rekey_->nonce, progress, config.threshold, rekey_->shares, rekey_->threshold);
-  }
+  if (rekey_->quorum.shares.size() < config.threshold) return RekeyState(config.threshold);
 
-  // Quorum: the shares must open the stored root key before anything changes.
+  // Quorum: the shares must open the stored root key before anything is made.
   Result<crypto::GuardedKey> old_key = Combine(rekey_->quorum.shares);
   rekey_->quorum.shares.clear();
   SVAULT_RETURN_IF_ERROR(old_key.status());
-  SVAULT_ASSIGN_OR_RETURN(auto txn, store_.Begin(storage::TxnMode::kWrite));
+  SVAULT_ASSIGN_OR_RETURN(auto txn, store_.Begin(storage::TxnMode::kRead));
   SVAULT_ASSIGN_OR_RETURN(auto wrapped_root, txn->Get("sys/root"));
   if (!wrapped_root) return IntegrityError("the wrapped root key is gone");
-  Result<crypto::GuardedKey> root = crypto::UnwrapKey(*old_key, *wrapped_root, kRootKeyAd);
-  if (root.status().code() == Code::kIntegrityError) return CombinationFailed();
-  SVAULT_RETURN_IF_ERROR(root.status());
+  Status opened = crypto::UnwrapKey(*old_key, *wrapped_root, kRootKeyAd).status();
+  if (opened.code() == Code::kIntegrityError) return CombinationFailed();
+  SVAULT_RETURN_IF_ERROR(opened);
 
-  // A new unseal key, split into the new share set; the old shares no longer match.
+  // The new unseal key and its shares; they take effect only once entered back.
   SVAULT_ASSIGN_OR_RETURN(crypto::GuardedKey new_key, crypto::GuardedKey::Random());
   SealConfig next = config;
   next.set = config.set + 1;
   next.shares = rekey_->shares;
   next.threshold = rekey_->threshold;
-  SVAULT_ASSIGN_OR_RETURN(
-      std::vector<SecretBytes> shares,
-      crypto::SplitKey(new_key, {next.vault_id, next.set}, next.shares, next.threshold));
-  SVAULT_RETURN_IF_ERROR(txn->Put("sys/root", crypto::WrapKey(new_key, *root, kRootKeyAd)));
-  SVAULT_RETURN_IF_ERROR(txn->Put("sys/seal", EncodeSealConfig(next)));
-  SVAULT_RETURN_IF_ERROR(txn->Commit());
+  SVAULT_ASSIGN_OR_RETURN(std::vector<SecretBytes> shares,
+                          crypto::SplitKey(new_key, {next.vault_id, next.set}, next.shares,
+                                           next.threshold));
+  rekey_->new_key.emplace(std::move(new_key));
+  rekey_->next = next;
+  RekeyStatus made = RekeyState(config.threshold);
+  made.progress = config.threshold;
+  made.shares = std::move(shares);
+  return made;
+}
 
-  RekeyStatus done =
-      Describe(rekey_->nonce, progress, config.threshold, next.shares, next.threshold);
-  done.shares = std::move(shares);
+Result<RekeyStatus> Vault::VerifyRekey(std::string_view nonce, std::string_view share_text) {
+  std::lock_guard lock(lifecycle_mu_);
+  SVAULT_RETURN_IF_ERROR(FindRekey(nonce));
+  if (!rekey_->new_key) return Conflict("no new shares yet: enter a quorum of the current ones");
+  SVAULT_ASSIGN_OR_RETURN(SealConfig config, LoadSealConfig());
+  SVAULT_RETURN_IF_ERROR(AddShare(rekey_->verify, rekey_->next, share_text).status());
+  if (rekey_->verify.shares.size() < rekey_->next.threshold) return RekeyState(config.threshold);
+
+  Result<crypto::GuardedKey> rebuilt = Combine(rekey_->verify.shares);
+  rekey_->verify.shares.clear();
+  SVAULT_RETURN_IF_ERROR(rebuilt.status());
+  if (sodium_memcmp(rebuilt->data(), rekey_->new_key->data(), crypto::kKeyBytes) != 0) {
+    return CombinationFailed();
+  }
+  SVAULT_RETURN_IF_ERROR(CommitRekey());
+  RekeyStatus done;
+  done.complete = true;
   rekey_.reset();
   return done;
+}
+
+// A new root key, wrapped under the new unseal key, re-seals the keyring: the retired shares
+// open neither, not even together with a backup from before the rekey (DESIGN.md §5).
+Status Vault::CommitRekey() {
+  std::unique_lock seal_lock(seal_mu_);
+  if (!unsealed_) return SealedError();
+  SVAULT_ASSIGN_OR_RETURN(crypto::GuardedKey new_root, crypto::GuardedKey::Random());
+  SVAULT_ASSIGN_OR_RETURN(auto txn, store_.Begin(storage::TxnMode::kWrite));
+  SVAULT_RETURN_IF_ERROR(
+      txn->Put("sys/root", crypto::WrapKey(*rekey_->new_key, new_root, kRootKeyAd)));
+  SVAULT_RETURN_IF_ERROR(txn->Put("sys/keyring", unsealed_->keyring.Seal(new_root)));
+  SVAULT_RETURN_IF_ERROR(txn->Put("sys/seal", EncodeSealConfig(rekey_->next)));
+  SVAULT_RETURN_IF_ERROR(txn->Commit());
+  unsealed_->root_key = std::move(new_root);
+  return Status::Ok();
 }
 
 }  // namespace svault::vault

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "common/encoding.h"
 #include "crypto/aead.h"
 #include "vault/vault_internal.h"
@@ -65,8 +67,12 @@ Result<std::shared_ptr<const crypto::GuardedKey>> Vault::DataKey(storage::Transa
                                                                  uint32_t generation) {
   std::lock_guard lock(unsealed_->dek_mu);
   auto& cache = unsealed_->deks;
+  const uint64_t now = ++unsealed_->dek_clock;
   auto it = cache.find({env.uid, generation});
-  if (it != cache.end()) return it->second;
+  if (it != cache.end()) {
+    it->second.last_used = now;
+    return it->second.key;
+  }
 
   // Not cached: unwrap it under the keyring term that wrapped it.
   SVAULT_ASSIGN_OR_RETURN(auto text, txn.Get(paths::DataKey(env.uid, generation)));
@@ -77,7 +83,13 @@ Result<std::shared_ptr<const crypto::GuardedKey>> Vault::DataKey(storage::Transa
   SVAULT_ASSIGN_OR_RETURN(crypto::GuardedKey dek,
                           crypto::UnwrapKey(*kek, record.wrapped, DataKeyAd(env.uid, generation)));
   auto shared = std::make_shared<const crypto::GuardedKey>(std::move(dek));
-  cache.emplace(std::make_pair(env.uid, generation), shared);
+  if (cache.size() >= kMaxCachedDataKeys) {
+    auto oldest = std::min_element(cache.begin(), cache.end(), [](const auto& a, const auto& b) {
+      return a.second.last_used < b.second.last_used;
+    });
+    cache.erase(oldest);  // a request still using it keeps it alive until it is done
+  }
+  cache.emplace(std::make_pair(env.uid, generation), Unsealed::CachedKey{shared, now});
   return shared;
 }
 
@@ -87,6 +99,13 @@ void Vault::ForgetDataKeys(std::string_view uid) {
   for (auto it = cache.begin(); it != cache.end();) {
     it = it->first.first == uid ? cache.erase(it) : std::next(it);
   }
+}
+
+size_t Vault::CachedDataKeyCount() {
+  std::shared_lock lock(seal_mu_);
+  if (!unsealed_) return 0;
+  std::lock_guard cache_lock(unsealed_->dek_mu);
+  return unsealed_->deks.size();
 }
 
 void Vault::ForgetDataKey(std::string_view uid, uint32_t generation) {

@@ -117,7 +117,13 @@ struct RekeyStatus {
   uint32_t required = 0;    // current threshold
   uint32_t new_shares = 0;  // the new split
   uint32_t new_threshold = 0;
-  std::vector<SecretBytes> shares;  // the new shares, in the one answer that completes it
+  // After the current quorum: the new shares exist but take effect only once `new_threshold`
+  // of them are entered back (verification), so new shares that never reach their holders
+  // change nothing.
+  bool verifying = false;
+  uint32_t verify_progress = 0;
+  bool complete = false;            // the new shares took effect
+  std::vector<SecretBytes> shares;  // the new shares, in the one answer that makes them
 };
 
 struct ReencryptionStatus {
@@ -206,10 +212,15 @@ class Vault {
   // when a rekey is already in progress; kValidationFailed on a vault with auto-unseal.
   Result<RekeyStatus> StartRekey(uint32_t shares, uint32_t threshold);
   // Enters one current share for the rekey named by `nonce`. Shares are checked as in
-  // SubmitShare. At quorum, if they open the root key, the root key is rewrapped under a new
-  // unseal key and the answer carries the new shares, once; the old shares stop working.
-  // kNotFound when no rekey with that nonce is in progress.
+  // SubmitShare. At quorum, if they open the root key, a new unseal key is made and the answer
+  // carries its shares, once; nothing changes yet (see VerifyRekey). kNotFound when no rekey
+  // with that nonce is in progress; kConflict once the new shares exist.
   Result<RekeyStatus> UpdateRekey(std::string_view nonce, std::string_view share_text);
+  // Enters one of the new shares. At the new threshold, when they rebuild the new unseal key,
+  // the rekey takes effect in one transaction: a new root key, wrapped under the new unseal
+  // key, re-seals the keyring, and the old shares stop working. kNotFound as UpdateRekey;
+  // kConflict before the new shares exist.
+  Result<RekeyStatus> VerifyRekey(std::string_view nonce, std::string_view share_text);
   Result<RekeyStatus> GetRekeyStatus();
   // kNotFound when no rekey is in progress.
   Status CancelRekey();
@@ -231,6 +242,9 @@ class Vault {
   // destructor stops it.
   void StartBackgroundWork(BackgroundOptions options);
   void StopBackgroundWork();
+
+  // Unwrapped data keys held in memory (bounded; for tests and diagnostics). 0 while sealed.
+  size_t CachedDataKeyCount();
 
   // The audit log, once unsealed (nullptr while sealed). Appends are the caller's (api layer).
   // Shared, so a seal never frees it under a request that still writes to it.
@@ -340,6 +354,9 @@ class Vault {
   Result<bool> AddShare(Quorum& quorum, const SealConfig& config, std::string_view text);
   Status UnsealLocked(const crypto::GuardedKey& unseal_key);
   Status RewrapDataKeys(uint32_t term);
+  RekeyStatus RekeyState(uint32_t required) const;
+  Status FindRekey(std::string_view nonce);
+  Status CommitRekey();
   Result<SealStatus> StatusLocked();
 
   storage::Store& store_;

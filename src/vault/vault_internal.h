@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,10 +27,20 @@ struct Vault::Unsealed {
   crypto::Keyring keyring;
   std::unique_ptr<AuditLog> audit;  // opened with keyring's chain key, after the keyring
 
+  struct CachedKey {
+    std::shared_ptr<const crypto::GuardedKey> key;
+    uint64_t last_used = 0;
+  };
   std::mutex dek_mu;
-  // (environment uid, generation) -> unwrapped data key; guarded by dek_mu.
-  std::map<std::pair<std::string, uint32_t>, std::shared_ptr<const crypto::GuardedKey>> deks;
+  // (environment uid, generation) -> unwrapped data key, at most kMaxCachedDataKeys of them
+  // (each takes a locked page and four mappings); the least recently used goes first.
+  std::map<std::pair<std::string, uint32_t>, CachedKey> deks;  // guarded by dek_mu
+  uint64_t dek_clock = 0;                                      // guarded by dek_mu
 };
+
+// Unwrapped data keys kept in memory at once. Locked memory is capped (8 MiB for non-root
+// processes here) and every guarded allocation costs mappings, so the cache is bounded.
+inline constexpr size_t kMaxCachedDataKeys = 512;
 
 // Shares entered towards a quorum (unseal or rekey), each index once.
 struct Vault::Quorum {
@@ -41,7 +52,12 @@ struct Vault::Rekey {
   std::string nonce;
   uint32_t shares = 0;
   uint32_t threshold = 0;
-  Quorum quorum;
+  Quorum quorum;  // current shares
+  // Once the current quorum opened the vault: the new unseal key, its configuration, and the
+  // new shares entered back so far.
+  std::optional<crypto::GuardedKey> new_key;
+  SealConfig next;
+  Quorum verify;
 };
 
 // The floor below which new versions in environment `env_id` are never numbered: the highest

@@ -375,6 +375,19 @@ TEST_F(LifecycleTest, RekeyReplacesTheSharesAndTheOldOnesStopWorking) {
   const json::value done_body = done.Json();
   for (const auto& s : done_body.at("new_shares").as_array()) fresh.push_back(Str(s));
   ASSERT_EQ(fresh.size(), 3u);
+  EXPECT_EQ(vault_->Request("GET", "/api/v1/sys/rekey", root_).Json().at("verifying"), true);
+  EXPECT_EQ(update(nonce, shares_[1]).status, 409) << "the current quorum is done";
+
+  // The new shares take effect only once a quorum of them is entered back.
+  auto verify = [&](const std::string& share) {
+    return vault_->Request("POST", "/api/v1/sys/rekey/verify", root_,
+                           json::serialize(json::object{{"nonce", nonce}, {"share", share}}));
+  };
+  EXPECT_EQ(verify(shares_[0]).status, 422) << "an old share is not a new one";
+  EXPECT_EQ(verify(fresh[1]).Json().at("verify_progress"), 1);
+  Response complete = verify(fresh[2]);
+  ASSERT_EQ(complete.status, 200) << complete.body;
+  EXPECT_EQ(complete.Json().at("complete"), true);
   EXPECT_EQ(vault_->Request("GET", "/api/v1/sys/rekey", root_).Json().at("started"), false);
 
   Restart();
@@ -391,6 +404,28 @@ TEST_F(LifecycleTest, RekeyReplacesTheSharesAndTheOldOnesStopWorking) {
   EXPECT_EQ(vault_->Request("DELETE", "/api/v1/sys/rekey", root_).status, 204);
   EXPECT_EQ(update(Str(again.Json().at("nonce")), fresh[0]).status, 404);
   EXPECT_EQ(vault_->Request("DELETE", "/api/v1/sys/rekey", root_).status, 404);
+}
+
+// New shares that never reach their holders (a lost answer, a failed audit record, a restart)
+// change nothing: until they are entered back, the old shares keep working.
+TEST_F(LifecycleTest, NewSharesThatAreNeverVerifiedChangeNothing) {
+  Unseal({0, 1, 2});
+  Response start =
+      vault_->Request("POST", "/api/v1/sys/rekey/init", root_, R"({"shares":2,"threshold":2})");
+  const std::string nonce = Str(start.Json().at("nonce"));
+  Response done;
+  for (size_t i : {0, 1, 2}) {
+    done = vault_->Request("POST", "/api/v1/sys/rekey/update", root_,
+                           json::serialize(json::object{{"nonce", nonce}, {"share", shares_[i]}}));
+  }
+  ASSERT_EQ(done.status, 200) << done.body;
+  const json::value body = done.Json();
+  const std::string fresh = Str(body.at("new_shares").as_array()[0]);
+  Restart();
+  Response refused = Enter(fresh);
+  EXPECT_EQ(refused.status, 422);
+  EXPECT_NE(refused.body.find("does not have"), std::string::npos) << refused.body;
+  Unseal({3, 4, 0});
 }
 
 TEST_F(LifecycleTest, RekeyWithAWrongQuorumChangesNothing) {
@@ -582,13 +617,29 @@ TEST(OperatorCliTest, InitUnsealRotateRekeySealThroughTheCli) {
     if (line.starts_with("Unseal share ")) fresh.push_back(line.substr(line.find(": ") + 2));
   }
   ASSERT_EQ(fresh.size(), 2u) << rekey.out;
+  // Each new holder enters their share back; the second completes the rekey.
+  CliResult first = RunCli({"operator", "rekey", "--verify"}, fresh[0] + "\n", env);
+  EXPECT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_NE(first.err.find("verified 1/2"), std::string::npos) << first.err;
+  CliResult second = RunCli({"operator", "rekey", "--verify"}, fresh[1] + "\n", env);
+  EXPECT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_NE(second.out.find("rekey complete"), std::string::npos) << second.out;
 
   ASSERT_EQ(RunCli({"operator", "seal"}, "", env).exit_code, 0);
   CliResult status = RunCli({"operator", "status", "--json"}, "", env);
   EXPECT_NE(status.out.find(R"("sealed":true)"), std::string::npos) << status.out;
   EXPECT_EQ(RunCli({"operator", "unseal"}, shares[0] + "\n" + shares[1] + "\n", env).exit_code, 2);
   EXPECT_EQ(RunCli({"operator", "unseal", "--reset"}, "", env).exit_code, 0);
-  EXPECT_EQ(RunCli({"operator", "unseal"}, fresh[0] + "\n" + fresh[1] + "\n", env).exit_code, 0);
+  // One holder at a time: the first run leaves progress for the next and exits 0.
+  CliResult one = RunCli({"operator", "unseal"}, fresh[0] + "\n", env);
+  EXPECT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_NE(one.err.find("progress 1/2"), std::string::npos) << one.err;
+  CliResult again = RunCli({"operator", "unseal"}, fresh[0] + "\n", env);
+  EXPECT_NE(again.err.find("entered already"), std::string::npos) << again.err;
+  CliResult two = RunCli({"operator", "unseal"}, fresh[1] + "\n", env);
+  EXPECT_EQ(two.exit_code, 0) << two.err;
+  EXPECT_EQ(two.out, "unsealed\n");
+  EXPECT_EQ(RunCli({"operator", "unseal"}, "junk\n", env).out, "already unsealed\n");
   std::filesystem::remove_all(dir);
   std::filesystem::remove(dir + ".log");
 }

@@ -407,6 +407,26 @@ TEST_F(VaultTest, AtMostSixteenDataKeyGenerationsAtOnce) {
   EXPECT_EQ(vault_->RevealSecret("acme", "K", std::nullopt)->value.Reveal(), "v");
 }
 
+// Each cached data key takes a locked page and mappings: the cache stays bounded however many
+// environments are read, and every value still reads back.
+TEST_F(VaultTest, DataKeyCacheIsBounded) {
+  constexpr int kEnvs = 600;
+  for (int i = 0; i < kEnvs; ++i) {
+    const std::string env = "e" + std::to_string(i);
+    ASSERT_TRUE(vault_->CreateEnvironment(root_, env, "").ok());
+    Put(env, "K", "v" + std::to_string(i));
+  }
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < kEnvs; ++i) {
+      auto value = vault_->RevealSecret("e" + std::to_string(i), "K", std::nullopt);
+      ASSERT_TRUE(value.ok());
+      ASSERT_EQ(value->value.Reveal(), "v" + std::to_string(i));
+    }
+  }
+  EXPECT_LE(vault_->CachedDataKeyCount(), 512u);
+  EXPECT_GE(vault_->CachedDataKeyCount(), 500u);
+}
+
 TEST_F(VaultTest, UnsealWithWrongKeyFails) {
   Vault other(*store_, clock_, VaultOptions{.audit = {.dir = dir_ + "/audit2"}});
   auto wrong = std::move(crypto::GuardedKey::Random().value());
