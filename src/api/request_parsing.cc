@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <boost/json/basic_parser_impl.hpp>
+#include <cctype>
 #include <charconv>
 #include <set>
 
@@ -14,16 +15,24 @@ namespace json = boost::json;
 
 namespace {
 
-// A client's field or parameter name as echoed in a problem: at most 64 bytes, cut before a
-// UTF-8 continuation byte so that a name that was valid UTF-8 stays so in the JSON error body.
+// A client's field or parameter name as echoed in a problem. Names this API uses are short
+// identifiers; anything else may be a value, token or share pasted in the wrong place, so it is
+// never echoed: only ASCII names (and JSON pointers) of at most 64 bytes without a run of 12 hex
+// digits are shown.
 std::string ShownName(std::string_view name) {
   constexpr size_t kMaxShownBytes = 64;
-  // A query name arrives as raw bytes; the error body must stay valid JSON (UTF-8).
-  if (!IsValidUtf8(name)) return "(name is not UTF-8)";
-  if (name.size() <= kMaxShownBytes) return std::string(name);
-  size_t end = kMaxShownBytes;
-  while (end > 0 && (static_cast<unsigned char>(name[end]) & 0xC0) == 0x80) --end;
-  return std::string(name.substr(0, end));
+  constexpr size_t kMaxHexRun = 12;
+  constexpr std::string_view kWithheld = "(unexpected name, not shown)";
+  if (name.empty() || name.size() > kMaxShownBytes) return std::string(kWithheld);
+  size_t hex_run = 0;
+  for (char c : name) {
+    const bool word = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ||
+                      c == '.' || c == '/' || c == '~';
+    if (!word) return std::string(kWithheld);
+    hex_run = std::isxdigit(static_cast<unsigned char>(c)) ? hex_run + 1 : 0;
+    if (hex_run >= kMaxHexRun) return std::string(kWithheld);
+  }
+  return std::string(name);
 }
 
 // A SAX handler that only looks for an object naming the same key twice, which json::parse

@@ -59,16 +59,28 @@ void Keyring::DropNewestTerm() {
   current_term_ = terms_.rbegin()->first;
 }
 
-std::string Keyring::Seal(const GuardedKey& root_key) const {
+void Keyring::DropOlderTerms() {
+  std::erase_if(terms_, [this](const auto& entry) { return entry.first != current_term_; });
+}
+
+std::vector<uint32_t> Keyring::terms() const {
+  std::vector<uint32_t> out;
+  for (const auto& [term, key] : terms_) out.push_back(term);
+  return out;
+}
+
+std::string Keyring::Seal(const GuardedKey& root_key, bool current_only) const {
+  const size_t count = current_only ? 1 : terms_.size();
   const size_t header = kMagic.size() + 1 + 8;
-  SecretBytes plain(header + terms_.size() * (4 + kKeyBytes) + 2 * kKeyBytes);
+  SecretBytes plain(header + count * (4 + kKeyBytes) + 2 * kKeyBytes);
   std::copy(kMagic.begin(), kMagic.end(), plain.MutableData());
   plain.MutableData()[kMagic.size()] = kFormatVersion;
   PutU32(plain, kMagic.size() + 1, current_term_);
-  PutU32(plain, kMagic.size() + 5, static_cast<uint32_t>(terms_.size()));
+  PutU32(plain, kMagic.size() + 5, static_cast<uint32_t>(count));
 
   size_t at = header;
   for (const auto& [term, key] : terms_) {
+    if (current_only && term != current_term_) continue;
     PutU32(plain, at, term);
     PutKey(plain, at + 4, key);
     at += 4 + kKeyBytes;

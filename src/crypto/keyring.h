@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "crypto/guarded_key.h"
@@ -22,8 +23,9 @@ class Keyring {
   // the root key is wrong or the blob was altered.
   static Result<Keyring> Open(const GuardedKey& root_key, std::string_view sealed);
 
-  // Encrypts the whole keyring under `root_key`.
-  std::string Seal(const GuardedKey& root_key) const;
+  // Encrypts the keyring under `root_key`; with `current_only`, without the older terms (for a
+  // rotation that rewraps everything under the current one).
+  std::string Seal(const GuardedKey& root_key, bool current_only = false) const;
 
   uint32_t current_term() const { return current_term_; }
   // The key of `term`, or nullptr when the keyring has no such term.
@@ -35,6 +37,10 @@ class Keyring {
   Result<uint32_t> AddTerm();
   // Undoes the last AddTerm() (a rotation whose transaction failed). Never drops the only term.
   void DropNewestTerm();
+  // Drops every term but the current one (once nothing is wrapped under them), wiping them.
+  void DropOlderTerms();
+  // The term numbers held, oldest first.
+  std::vector<uint32_t> terms() const;
 
   Keyring(Keyring&&) = default;
   Keyring& operator=(Keyring&&) = default;

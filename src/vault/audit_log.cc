@@ -553,6 +553,20 @@ Result<uint64_t> AuditLog::Append(const AuditEntry& entry) {
   return seq;
 }
 
+Result<size_t> AuditLog::SetAside(const std::string& dir, std::string_view name) {
+  if (!std::filesystem::exists(dir)) return size_t{0};
+  SVAULT_ASSIGN_OR_RETURN(std::vector<uint64_t> numbers, ListFileNumbers(dir));
+  if (numbers.empty()) return size_t{0};
+  const std::string aside = dir + "/" + std::string(name);
+  if (mkdir(aside.c_str(), 0700) != 0) return CannotWrite();
+  for (uint64_t number : numbers) {
+    const std::string from = FilePath(dir, number);
+    const std::string to = aside + from.substr(dir.size());
+    if (rename(from.c_str(), to.c_str()) != 0) return CannotWrite();
+  }
+  return numbers.size();
+}
+
 uint64_t AuditLog::sync_count() const {
   std::lock_guard<std::mutex> lock(state_->mu);
   return state_->syncs;

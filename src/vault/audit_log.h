@@ -28,6 +28,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
@@ -77,6 +78,11 @@ class AuditLog {
                                                 const crypto::GuardedKey& chain_key,
                                                 const Clock& clock);
   ~AuditLog();
+
+  // Moves the audit files of `dir` into a new subdirectory `name` (0700), so that a new chain
+  // starts afresh: init calls it for the records a failed init left behind. Answers how many
+  // files moved (0 when there were none).
+  static Result<size_t> SetAside(const std::string& dir, std::string_view name);
 
   // Appends one record and makes it durable before returning its seq. Thread-safe; records are
   // totally ordered by seq. Appends are group-committed: each writes its record, and one

@@ -92,7 +92,8 @@ Result<uint64_t> Vault::HighestVersionEver(storage::Transaction& txn, const EnvR
 }
 
 Status Vault::DeleteEnvironment(std::string_view id) {
-  std::shared_lock lock(seal_mu_);
+  std::lock_guard lifecycle(lifecycle_mu_);
+  std::unique_lock lock(seal_mu_);
   if (!unsealed_) return SealedError();
   SVAULT_ASSIGN_OR_RETURN(auto txn, store_.Begin(storage::TxnMode::kWrite));
   SVAULT_ASSIGN_OR_RETURN(EnvRecord env, RequireEnv(*txn, id));
@@ -106,7 +107,7 @@ Status Vault::DeleteEnvironment(std::string_view id) {
   // ciphertexts (WAL, free pages, backups without these rows) decrypts again.
   SVAULT_RETURN_IF_ERROR(txn->DeletePrefix(paths::EnvData(env.uid)).status());
   SVAULT_RETURN_IF_ERROR(txn->Delete(paths::Env(id)));
-  SVAULT_RETURN_IF_ERROR(txn->Commit());
+  SVAULT_RETURN_IF_ERROR(RotateTermLocked(*txn).status());  // commits
   ForgetDataKeys(env.uid);
   return Status::Ok();
 }

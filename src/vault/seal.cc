@@ -171,6 +171,12 @@ Result<InitResult> Vault::InitializeWith(const crypto::GuardedKey& unseal_key, S
   event.target = config.type == "auto"
                      ? "auto_unseal"
                      : fmt::format("shares={} threshold={}", config.shares, config.threshold);
+  // Records left by an init that never committed (a crash, a failed commit) belong to a chain
+  // whose key is lost: set them aside, named, so the new chain starts at seq 1 and verifies.
+  SVAULT_ASSIGN_OR_RETURN(
+      size_t orphans,
+      AuditLog::SetAside(options_.audit.dir, fmt::format("before-init-{}", clock_.NowMillis())));
+  if (orphans > 0) *event.target += fmt::format(" set_aside_files={}", orphans);
   SVAULT_ASSIGN_OR_RETURN(auto audit,
                           AuditLog::Open(options_.audit, keyring.audit_chain_key(), clock_));
   SVAULT_RETURN_IF_ERROR(audit->Append(event).status());
@@ -300,28 +306,38 @@ Result<uint32_t> Vault::RotateKeyring() {
   std::lock_guard lock(lifecycle_mu_);
   std::unique_lock seal_lock(seal_mu_);
   if (!unsealed_) return SealedError();
-  crypto::Keyring& keyring = unsealed_->keyring;
-  SVAULT_ASSIGN_OR_RETURN(uint32_t term, keyring.AddTerm());
-  Status rewrapped = RewrapDataKeys(term);
-  if (!rewrapped.ok()) {
-    keyring.DropNewestTerm();
-    return rewrapped;
-  }
+  SVAULT_ASSIGN_OR_RETURN(auto txn, store_.Begin(storage::TxnMode::kWrite));
+  SVAULT_ASSIGN_OR_RETURN(uint32_t term, RotateTermLocked(*txn));
   return term;
 }
 
-// Rewraps every data key of every environment under `term`, and stores the keyring, in one
-// transaction. Called with the seal lock held exclusively.
-Status Vault::RewrapDataKeys(uint32_t term) {
+// Adds a term, rewraps every data key under it, stores the keyring without the older terms and
+// commits; then forgets the older terms, so a wrapped data key that lingers anywhere (a WAL
+// frame, a backup of the row) no longer unwraps. The seal lock must be held exclusively.
+Result<uint32_t> Vault::RotateTermLocked(storage::Transaction& txn) {
+  crypto::Keyring& keyring = unsealed_->keyring;
+  SVAULT_ASSIGN_OR_RETURN(uint32_t term, keyring.AddTerm());
+  Status done = RewrapDataKeys(txn, term);
+  if (done.ok()) done = txn.Put("sys/keyring", keyring.Seal(unsealed_->root_key, true));
+  if (done.ok()) done = txn.Commit();
+  if (!done.ok()) {
+    keyring.DropNewestTerm();
+    return done;
+  }
+  keyring.DropOlderTerms();
+  return term;
+}
+
+// Rewraps every data key of every environment under `term` in `txn`.
+Status Vault::RewrapDataKeys(storage::Transaction& txn, uint32_t term) {
   const crypto::Keyring& keyring = unsealed_->keyring;
   const crypto::GuardedKey& kek = *keyring.term_key(term);
-  SVAULT_ASSIGN_OR_RETURN(auto txn, store_.Begin(storage::TxnMode::kWrite));
   std::string after;
   while (true) {
-    SVAULT_ASSIGN_OR_RETURN(auto envs, txn->Scan(paths::Env(""), after, 256));
+    SVAULT_ASSIGN_OR_RETURN(auto envs, txn.Scan(paths::Env(""), after, 256));
     for (const storage::Entry& e : envs) {
       SVAULT_ASSIGN_OR_RETURN(EnvRecord env, DecodeEnv(e.value));
-      SVAULT_ASSIGN_OR_RETURN(auto keys, txn->Scan(paths::DataKeyPrefix(env.uid), "", 1000));
+      SVAULT_ASSIGN_OR_RETURN(auto keys, txn.Scan(paths::DataKeyPrefix(env.uid), "", 1000));
       for (const storage::Entry& k : keys) {
         SVAULT_ASSIGN_OR_RETURN(DataKeyRecord record, DecodeDataKey(k.value));
         SVAULT_ASSIGN_OR_RETURN(uint32_t generation, paths::GenerationOf(k.path));
@@ -332,14 +348,13 @@ Status Vault::RewrapDataKeys(uint32_t term) {
                                 crypto::UnwrapKey(*old_kek, record.wrapped, ad));
         record.term = term;
         record.wrapped = crypto::WrapKey(kek, dek, ad);
-        SVAULT_RETURN_IF_ERROR(txn->Put(k.path, EncodeDataKey(record)));
+        SVAULT_RETURN_IF_ERROR(txn.Put(k.path, EncodeDataKey(record)));
       }
     }
     if (envs.size() < 256) break;
     after = envs.back().path;
   }
-  SVAULT_RETURN_IF_ERROR(txn->Put("sys/keyring", keyring.Seal(unsealed_->root_key)));
-  return txn->Commit();
+  return Status::Ok();
 }
 
 // ---- Rekey ------------------------------------------------------------------------------------
@@ -431,9 +446,9 @@ Result<RekeyStatus> Vault::UpdateRekey(std::string_view nonce, std::string_view 
   next.set = config.set + 1;
   next.shares = rekey_->shares;
   next.threshold = rekey_->threshold;
-  SVAULT_ASSIGN_OR_RETURN(std::vector<SecretBytes> shares,
-                          crypto::SplitKey(new_key, {next.vault_id, next.set}, next.shares,
-                                           next.threshold));
+  SVAULT_ASSIGN_OR_RETURN(
+      std::vector<SecretBytes> shares,
+      crypto::SplitKey(new_key, {next.vault_id, next.set}, next.shares, next.threshold));
   rekey_->new_key.emplace(std::move(new_key));
   rekey_->next = next;
   RekeyStatus made = RekeyState(config.threshold);

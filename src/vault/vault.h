@@ -203,8 +203,8 @@ class Vault {
 
   // ---- Key rotation (DESIGN.md §5) -------------------------------------------------------------
 
-  // Adds a keyring term and rewraps every data key under it, in one transaction. Requests wait
-  // for that transaction. Returns the new term.
+  // Adds a keyring term, rewraps every data key under it and drops the older terms, in one
+  // transaction. Requests wait for that transaction. Returns the new term.
   Result<uint32_t> RotateKeyring();
 
   // Starts a rekey: a quorum of the current shares will replace the unseal key with a new one
@@ -279,7 +279,10 @@ class Vault {
   // Environments the principal can `list`, ordered by id.
   Result<Page<EnvRecord>> ListEnvironments(const Principal& principal, std::string_view cursor,
                                            size_t limit);
-  // Deletes the environment, every secret and version in it, and its data keys, atomically.
+  // Deletes the environment, every secret and version in it, and its data keys, atomically. In
+  // the same transaction a new keyring term rewraps every other data key and the older terms
+  // are forgotten, so a copy of the deleted wrapped keys (a WAL frame, a saved row) no longer
+  // unwraps (crypto-shredding, DESIGN.md §5). Requests wait for that transaction.
   Status DeleteEnvironment(std::string_view id);
 
   // ---- Secrets ----------------------------------------------------------------------------
@@ -353,7 +356,8 @@ class Vault {
   // Adds a share to `quorum` after the checks every share gets; true when it counted.
   Result<bool> AddShare(Quorum& quorum, const SealConfig& config, std::string_view text);
   Status UnsealLocked(const crypto::GuardedKey& unseal_key);
-  Status RewrapDataKeys(uint32_t term);
+  Status RewrapDataKeys(storage::Transaction& txn, uint32_t term);
+  Result<uint32_t> RotateTermLocked(storage::Transaction& txn);
   RekeyStatus RekeyState(uint32_t required) const;
   Status FindRekey(std::string_view nonce);
   Status CommitRekey();

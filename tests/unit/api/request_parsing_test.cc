@@ -13,33 +13,32 @@ namespace {
 // 63 ASCII bytes, then "é" (2 bytes) across the 64-byte cut of an echoed name.
 const std::string kLongName = std::string(63, 'a') + "\xC3\xA9" + "tail";
 
-// Found by fuzz/fuzz_request_parsing.cc: the echoed name was cut at 64 bytes in the middle of a
-// UTF-8 character, so the 422 body was no longer valid UTF-8 (hence no longer JSON).
-TEST(RequestParsingTest, UnknownFieldNameIsCutAtACharacterBoundary) {
-  Result<boost::json::object> body = ParseJsonObject("{\"" + kLongName + "\":1}");
-  ASSERT_TRUE(body.ok());
-  FieldReader fields(*body, {"value"});
-  const Status status = fields.Finish();
-  ASSERT_EQ(status.code(), Code::kValidationFailed);
-  ASSERT_EQ(status.details().size(), 1u);
-  EXPECT_EQ(status.details()[0].field, "/" + std::string(63, 'a'));
-  EXPECT_TRUE(IsValidUtf8(status.details()[0].field));
-}
-
-TEST(RequestParsingTest, UnknownQueryNameIsCutAtACharacterBoundary) {
-  QueryReader query(kLongName + "=1", {"limit"});
-  const Status status = query.Finish();
-  ASSERT_EQ(status.code(), Code::kValidationFailed);
-  ASSERT_EQ(status.details().size(), 1u);
-  EXPECT_EQ(status.details()[0].field, "?" + std::string(63, 'a'));
-  EXPECT_TRUE(IsValidUtf8(status.details()[0].field));
+// A name that is long, not ASCII, or holds a run of hex digits may be a value, token or share
+// pasted in the wrong place: it is never echoed (the 422 body stays valid UTF-8, too; an earlier
+// cut at 64 bytes split a character, found by fuzz/fuzz_request_parsing.cc).
+TEST(RequestParsingTest, UnusualFieldNamesAreWithheld) {
+  const std::string share =
+      "svs1-0123456789ab-1-2-5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f-"
+      "e24a2e3c";
+  for (const std::string& name : {kLongName, share, "svt_" + std::string(64, 'c'),
+                                  std::string("x\xC3\xA9"), std::string("0123456789abcdef")}) {
+    Result<boost::json::object> body =
+        ParseJsonObject(boost::json::serialize(boost::json::object{{name, 1}}));
+    ASSERT_TRUE(body.ok());
+    FieldReader fields(*body, {"value"});
+    const Status status = fields.Finish();
+    ASSERT_EQ(status.details().size(), 1u);
+    EXPECT_EQ(status.details()[0].field, "/(unexpected name, not shown)") << name;
+    QueryReader query(name + "=1", {"limit"});
+    EXPECT_EQ(query.Finish().details()[0].field, "?(unexpected name, not shown)") << name;
+  }
 }
 
 TEST(RequestParsingTest, ShortNamesAreEchoedWhole) {
-  QueryReader query("x\xC3\xA9=1&limit=5", {"limit"});
+  QueryReader query("colour=1&limit=5", {"limit"});
   const Status status = query.Finish();
   ASSERT_EQ(status.details().size(), 1u);
-  EXPECT_EQ(status.details()[0].field, "?x\xC3\xA9");
+  EXPECT_EQ(status.details()[0].field, "?colour");
   EXPECT_EQ(query.Integer("limit", 100, 1, 1000), 5u);
 }
 

@@ -291,8 +291,8 @@ TEST_F(VaultTest, DeletedEnvironmentLeavesNoRows) {
   EXPECT_EQ(vault_->GetEnvironment("acme").status().code(), Code::kNotFound);
 }
 
-// Crypto-shredding (DESIGN.md §5): the environment's ciphertext rows, saved before the delete
-// and written back into the live database after, never decrypt again.
+// Crypto-shredding (DESIGN.md §5): the environment's rows, saved before the delete (its wrapped
+// data key too) and written back into the live database after, never decrypt again.
 TEST_F(VaultTest, DeletedEnvironmentsCiphertextsNeverDecryptAgain) {
   ASSERT_TRUE(vault_->CreateEnvironment(root_, "acme", "").ok());
   Put("acme", "K", "shred-me-1");
@@ -321,13 +321,11 @@ TEST_F(VaultTest, DeletedEnvironmentsCiphertextsNeverDecryptAgain) {
   EXPECT_GT(file.size(), 0u);
   EXPECT_EQ(file.find(dek_b64), std::string::npos);
 
-  // Written back exactly as they were (the data key row is what the delete destroyed).
+  // Written back exactly as they were, the wrapped data key included (as a WAL frame or a
+  // saved copy would hold it): the term that wrapped it is gone.
   {
     auto txn = std::move(store_->Begin(storage::TxnMode::kWrite).value());
-    for (const storage::Entry& e : saved) {
-      if (e.path.find("/dek/") != std::string::npos) continue;
-      ASSERT_TRUE(txn->Put(e.path, e.value).ok());
-    }
+    for (const storage::Entry& e : saved) ASSERT_TRUE(txn->Put(e.path, e.value).ok());
     ASSERT_TRUE(txn->Put("envs/acme", env_record).ok());
     ASSERT_TRUE(txn->Commit().ok());
   }
@@ -425,6 +423,39 @@ TEST_F(VaultTest, DataKeyCacheIsBounded) {
   }
   EXPECT_LE(vault_->CachedDataKeyCount(), 512u);
   EXPECT_GE(vault_->CachedDataKeyCount(), 500u);
+}
+
+// An init that crashed before it committed leaves a sys.init record under a key that is lost;
+// the next init sets such files aside, so its own chain starts at seq 1 and verifies.
+TEST(VaultInitTest, RecordsOfAnInitThatNeverCommittedAreSetAside) {
+  ASSERT_TRUE(crypto::InitCrypto());
+  char tmpl[] = "/tmp/svault-init-XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  std::filesystem::create_directories(dir + "/audit");
+  std::ofstream(dir + "/audit/audit-000001.jsonl") << R"({"seq":1,"action":"sys.init"})"
+                                                   << "\n";
+  FakeClock clock;
+  auto store = std::move(storage::OpenSqliteStore({.path = dir + "/vault.db"}).value());
+  VaultOptions options;
+  options.audit.dir = dir + "/audit";
+  Vault vault(*store, clock, options);
+  auto key = std::move(crypto::GuardedKey::Random().value());
+  ASSERT_TRUE(vault.Initialize(key).ok());
+  ASSERT_TRUE(vault.Unseal(key).ok());
+  std::ifstream in(dir + "/audit/audit-000001.jsonl");
+  const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto report = vault.VerifyAudit(content, std::string(64, '0'), 0);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok) << report->reason;
+  EXPECT_NE(content.find("set_aside_files=1"), std::string::npos) << content;
+  size_t aside = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir + "/audit")) {
+    if (entry.is_directory() && entry.path().filename().string().starts_with("before-init-")) {
+      aside += std::filesystem::exists(entry.path() / "audit-000001.jsonl") ? 1 : 0;
+    }
+  }
+  EXPECT_EQ(aside, 1u);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(VaultTest, UnsealWithWrongKeyFails) {
