@@ -138,6 +138,19 @@ Result<Share> ParseShare(std::string_view text) {
   return Share{{std::string(parts[1]), set}, static_cast<uint8_t>(index), std::move(bytes).value()};
 }
 
+std::string ShareDigest(const Share& share) {
+  constexpr std::string_view kDomain = "svault/share/v1";
+  crypto_generichash_state state;
+  crypto_generichash_init(&state, nullptr, 0, 32);
+  crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(kDomain.data()),
+                            kDomain.size());
+  crypto_generichash_update(&state, &share.index, 1);
+  crypto_generichash_update(&state, share.bytes.data(), kKeyBytes);
+  unsigned char out[32];
+  crypto_generichash_final(&state, out, sizeof(out));
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(out), sizeof(out)));
+}
+
 Result<GuardedKey> CombineShares(std::span<const Share* const> shares) {
   if (shares.empty() || shares.size() > 255) return Internal("no shares to combine");
   InstallRandom();

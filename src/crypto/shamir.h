@@ -54,6 +54,11 @@ struct Share {
 // a reason that never repeats the text: not a share, unknown format version, or checksum mismatch.
 Result<Share> ParseShare(std::string_view text);
 
+// A digest of a share (BLAKE2b-256 over its index and bytes, hex), which the vault keeps to
+// recognise its own shares on entry: a forged share, or one whose bytes were altered behind a
+// valid checksum, is refused before it can count. The share cannot be recovered from it.
+std::string ShareDigest(const Share& share);
+
 // Rebuilds the key from shares with distinct indexes. Any set of shares yields some key; only
 // opening what the key wraps tells whether it is the right one.
 Result<GuardedKey> CombineShares(std::span<const Share* const> shares);

@@ -205,7 +205,8 @@ std::string EncodeSealConfig(const SealConfig& r) {
                  {"vault_id", r.vault_id},
                  {"set", r.set},
                  {"shares", r.shares},
-                 {"threshold", r.threshold}};
+                 {"threshold", r.threshold},
+                 {"share_digests", StringArray(r.share_digests)}};
   return json::serialize(o);
 }
 
@@ -214,7 +215,8 @@ Result<SealConfig> DecodeSealConfig(std::string_view text) {
   SealConfig r;
   if (!Read(o, "type", r.type) || !Read(o, "vault_id", r.vault_id) ||
       !ReadUnsigned(o, "set", r.set) || !ReadUnsigned(o, "shares", r.shares) ||
-      !ReadUnsigned(o, "threshold", r.threshold) || (r.type != "shamir" && r.type != "auto")) {
+      !ReadUnsigned(o, "threshold", r.threshold) || (r.type != "shamir" && r.type != "auto") ||
+      !ReadStringArray(o, "share_digests", r.share_digests)) {
     return Corrupt("seal");
   }
   return r;

@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "vault/access.h"
@@ -67,6 +68,8 @@ struct SealConfig {
   uint32_t set = 1;           // share set: +1 at every rekey
   uint32_t shares = 0;        // shamir only
   uint32_t threshold = 0;     // shamir only
+  // ShareDigest of each share, by index (shamir only): shares are recognised, never stored.
+  std::vector<std::string> share_digests;
 };
 
 struct DataKeyRecord {

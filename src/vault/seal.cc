@@ -27,6 +27,16 @@ Status CheckSplit(uint32_t shares, uint32_t threshold) {
   return Status::Ok();
 }
 
+// The digest of each share text, by index, for SealConfig::share_digests.
+Result<std::vector<std::string>> DigestsOf(const std::vector<SecretBytes>& texts) {
+  std::vector<std::string> digests;
+  for (const SecretBytes& text : texts) {
+    SVAULT_ASSIGN_OR_RETURN(crypto::Share share, crypto::ParseShare(text.Reveal()));
+    digests.push_back(crypto::ShareDigest(share));
+  }
+  return digests;
+}
+
 Result<crypto::GuardedKey> Combine(const std::vector<crypto::Share>& shares) {
   std::vector<const crypto::Share*> chosen;
   for (const crypto::Share& s : shares) chosen.push_back(&s);
@@ -123,6 +133,7 @@ Result<InitResult> Vault::Initialize(const InitSpec& spec, UnsealKeyFile* key_fi
   SVAULT_ASSIGN_OR_RETURN(
       std::vector<SecretBytes> shares,
       crypto::SplitKey(key, {config.vault_id, config.set}, spec.shares, spec.threshold));
+  SVAULT_ASSIGN_OR_RETURN(config.share_digests, DigestsOf(shares));
   SVAULT_ASSIGN_OR_RETURN(InitResult done, InitializeWith(key, config));
   done.shares = std::move(shares);
   return done;
@@ -220,6 +231,11 @@ Result<bool> Vault::AddShare(Quorum& quorum, const SealConfig& config, std::stri
   }
   if (share.origin.set > config.set) {
     return Invalid("/share", "belongs to a share set this vault does not have");
+  }
+  if (!config.share_digests.empty() &&
+      (share.index > config.share_digests.size() ||
+       crypto::ShareDigest(share) != config.share_digests[share.index - 1])) {
+    return Invalid("/share", "is not one of this vault's shares (altered or forged)");
   }
   for (const crypto::Share& entered : quorum.shares) {
     if (entered.index == share.index) return false;
@@ -449,6 +465,7 @@ Result<RekeyStatus> Vault::UpdateRekey(std::string_view nonce, std::string_view 
   SVAULT_ASSIGN_OR_RETURN(
       std::vector<SecretBytes> shares,
       crypto::SplitKey(new_key, {next.vault_id, next.set}, next.shares, next.threshold));
+  SVAULT_ASSIGN_OR_RETURN(next.share_digests, DigestsOf(shares));
   rekey_->new_key.emplace(std::move(new_key));
   rekey_->next = next;
   RekeyStatus made = RekeyState(config.threshold);
