@@ -85,34 +85,47 @@ Result<ReencryptionStatus> Vault::GetReencryption(std::string_view env_id) {
   return status;
 }
 
+// The first environment (by id) that still has an older data-key generation, found in a read
+// transaction so the search never holds the store's write lock.
+Result<std::optional<std::string>> Vault::NextEnvironmentToReencrypt() {
+  SVAULT_ASSIGN_OR_RETURN(auto txn, store_.Begin(storage::TxnMode::kRead));
+  std::string after;
+  while (true) {
+    SVAULT_ASSIGN_OR_RETURN(auto envs, txn->Scan(paths::Env(""), after, 256));
+    for (const storage::Entry& e : envs) {
+      SVAULT_ASSIGN_OR_RETURN(EnvRecord env, DecodeEnv(e.value));
+      SVAULT_ASSIGN_OR_RETURN(auto keys, txn->Scan(paths::DataKeyPrefix(env.uid), "", 2));
+      if (keys.size() > 1) return std::optional<std::string>(env.id);
+    }
+    if (envs.size() < 256) return std::optional<std::string>();
+    after = envs.back().path;
+  }
+}
+
 Result<bool> Vault::ReencryptBatch(size_t max_versions) {
   std::shared_lock lock(seal_mu_);
   if (!unsealed_) return SealedError();
+  SVAULT_ASSIGN_OR_RETURN(std::optional<std::string> env_id, NextEnvironmentToReencrypt());
+  if (!env_id) return false;
+
+  // One environment per transaction, at most `max_versions` versions.
   SVAULT_ASSIGN_OR_RETURN(auto txn, store_.Begin(storage::TxnMode::kWrite));
-  std::vector<std::pair<std::string, uint32_t>> destroyed;
-  size_t done = 0;
-  std::string after_env;
-  while (done < max_versions) {
-    SVAULT_ASSIGN_OR_RETURN(auto envs, txn->Scan(paths::Env(""), after_env, 1));
-    if (envs.empty()) break;
-    after_env = envs[0].path;
-    SVAULT_ASSIGN_OR_RETURN(EnvRecord env, DecodeEnv(envs[0].value));
-    SVAULT_ASSIGN_OR_RETURN(auto keys, txn->Scan(paths::DataKeyPrefix(env.uid), "", 1000));
-    if (keys.size() <= 1) continue;  // only the current generation: nothing to do here
-    SVAULT_ASSIGN_OR_RETURN(size_t moved, ReencryptEnvironment(*txn, env, max_versions - done));
-    done += moved;
-    if (done >= max_versions) break;
+  SVAULT_ASSIGN_OR_RETURN(std::optional<EnvRecord> env, LoadEnv(*txn, *env_id));
+  if (!env) return true;  // deleted meanwhile: look again
+  SVAULT_ASSIGN_OR_RETURN(auto keys, txn->Scan(paths::DataKeyPrefix(env->uid), "", 1000));
+  SVAULT_ASSIGN_OR_RETURN(size_t moved, ReencryptEnvironment(*txn, *env, max_versions));
+  std::vector<uint32_t> destroyed;
+  if (moved < max_versions) {
     // No version of this environment is under an older generation: destroy those keys.
     for (const storage::Entry& k : keys) {
       SVAULT_ASSIGN_OR_RETURN(uint32_t generation, paths::GenerationOf(k.path));
-      if (generation == env.generation) continue;
+      if (generation == env->generation) continue;
       SVAULT_RETURN_IF_ERROR(txn->Delete(k.path));
-      destroyed.emplace_back(env.uid, generation);
+      destroyed.push_back(generation);
     }
   }
-  if (done == 0 && destroyed.empty()) return false;
   SVAULT_RETURN_IF_ERROR(txn->Commit());
-  for (const auto& [uid, generation] : destroyed) ForgetDataKey(uid, generation);
+  for (uint32_t generation : destroyed) ForgetDataKey(env->uid, generation);
   return true;
 }
 

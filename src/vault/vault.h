@@ -231,10 +231,11 @@ class Vault {
   Result<ReencryptionStatus> RotateDataKey(std::string_view env_id);
   // How far re-encryption of `env_id` has come.
   Result<ReencryptionStatus> GetReencryption(std::string_view env_id);
-  // Re-encrypts up to `max_versions` versions written under an older generation of any
-  // environment (one transaction), and destroys an older generation no version uses any more.
-  // Answers whether work remains. Safe to interrupt anywhere: a crash leaves each version under
-  // one readable generation, and the next call carries on.
+  // Re-encrypts up to `max_versions` versions written under an older generation of one
+  // environment (one write transaction; the search for it reads only), and destroys the older
+  // generations once no version uses them. Answers whether it found work (call again). Safe to
+  // interrupt anywhere: a crash leaves each version under one readable generation, and the next
+  // call carries on.
   Result<bool> ReencryptBatch(size_t max_versions);
 
   // Runs ReencryptBatch on a thread of the vault's own whenever work may remain: at start
@@ -336,6 +337,7 @@ class Vault {
   void ForgetDataKey(std::string_view uid, uint32_t generation);
   Result<size_t> ReencryptEnvironment(storage::Transaction& txn, const EnvRecord& env,
                                       size_t limit);
+  Result<std::optional<std::string>> NextEnvironmentToReencrypt();
   void KickBackgroundWork();
   void BackgroundLoop();
   Result<uint64_t> HighestVersionEver(storage::Transaction& txn, const EnvRecord& env);

@@ -81,17 +81,23 @@ struct Connection {
             "ON CONFLICT(path) DO UPDATE SET value = excluded.value"),
         del(db, "DELETE FROM kv WHERE path = ?1"),
         del_range(db, "DELETE FROM kv WHERE path >= ?1 AND (?2 = x'' OR path < ?2)"),
-        scan(db,
-             "SELECT path, value FROM kv WHERE path >= ?1 AND path > ?2 "
-             "AND (?3 = x'' OR path < ?3) ORDER BY path LIMIT ?4") {}
+        // One lower bound each, so the index seeks straight to it: a page deep into a prefix
+        // does not walk the rows before it again.
+        scan_from(db,
+                  "SELECT path, value FROM kv WHERE path >= ?1 "
+                  "AND (?2 = x'' OR path < ?2) ORDER BY path LIMIT ?3"),
+        scan_after(db,
+                   "SELECT path, value FROM kv WHERE path > ?1 "
+                   "AND (?2 = x'' OR path < ?2) ORDER BY path LIMIT ?3") {}
 
   bool valid() const {
-    return get.valid() && put.valid() && del.valid() && del_range.valid() && scan.valid();
+    return get.valid() && put.valid() && del.valid() && del_range.valid() && scan_from.valid() &&
+           scan_after.valid();
   }
   sqlite3* db() const { return handle.db; }
 
   DbHandle handle;
-  Statement get, put, del, del_range, scan;
+  Statement get, put, del, del_range, scan_from, scan_after;
 };
 
 Status Exec(sqlite3* db, const char* sql) {
@@ -283,11 +289,12 @@ Result<std::vector<Entry>> SqliteTransaction::Scan(std::string_view prefix,
                                                    std::string_view start_after, size_t limit) {
   if (finished_) return Internal("store: transaction already finished");
   const std::string end = PrefixEnd(prefix);
-  Statement& stmt = conn_->scan;
-  stmt.Bind(1, prefix);
-  stmt.Bind(2, start_after);
-  stmt.Bind(3, end);
-  sqlite3_bind_int64(stmt.get(), 4, static_cast<sqlite3_int64>(limit));
+  // Rows after `start_after` when it lies at or beyond the prefix, else from the prefix on.
+  const bool after = !start_after.empty() && start_after >= prefix;
+  Statement& stmt = after ? conn_->scan_after : conn_->scan_from;
+  stmt.Bind(1, after ? start_after : prefix);
+  stmt.Bind(2, end);
+  sqlite3_bind_int64(stmt.get(), 3, static_cast<sqlite3_int64>(limit));
   std::vector<Entry> entries;
   int rc = SQLITE_ROW;
   while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
