@@ -123,7 +123,7 @@ int RunUnseal(const OperatorArgs& args, Session& session) {
     return kExitOk;
   }
   const bool interactive = session.io().in_is_terminal;
-  bool counted = false;  // this run entered at least one share that counted
+  bool counted = false;  // this run entered at least one share the vault accepted
   std::string last_progress = before ? ProgressLine(*before) : "";
   while (std::optional<SecretBytes> share = NextShare(session, "Unseal share (not shown): ")) {
     session.AddSensitive(share->Reveal());
@@ -145,12 +145,10 @@ int RunUnseal(const OperatorArgs& args, Session& session) {
       return kExitOk;
     }
     const std::string progress = ProgressLine(*status);
-    if (progress == last_progress) {
-      session.PrintNote("unseal", "that share was entered already; it counts once");
-    } else {
-      counted = true;
-      session.PrintNote("unseal", progress);
-    }
+    session.PrintNote("unseal", progress == last_progress
+                                    ? "that share was entered already; it counts once"
+                                    : progress);
+    counted = true;  // accepted: a share entered again still stands
     last_progress = progress;
   }
   // Each holder may enter only their own share: progress is kept for the next one.
