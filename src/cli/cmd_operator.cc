@@ -153,7 +153,8 @@ int RunUnseal(const OperatorArgs& args, Session& session) {
   }
   // Each holder may enter only their own share: progress is kept for the next one.
   if (counted) {
-    session.PrintNote("unseal", "still sealed: the next share holder runs `svault operator unseal`");
+    session.PrintNote("unseal",
+                      "still sealed: the next share holder runs `svault operator unseal`");
     return kExitOk;
   }
   session.PrintError("no share was entered, and the vault is still sealed");
@@ -200,8 +201,9 @@ int EnterRekeyShares(Session& session, const std::string& nonce, const std::stri
     counted = true;
   }
   if (counted) return kExitOk;
-  session.PrintError("no share was entered; the rekey is still in progress (cancel it with "
-                     "`svault operator rekey --cancel`)");
+  session.PrintError(
+      "no share was entered; the rekey is still in progress (cancel it with "
+      "`svault operator rekey --cancel`)");
   return kExitServer;
 }
 
@@ -223,8 +225,8 @@ int RunRekeyVerify(Session& session) {
   std::optional<std::string> nonce = RekeyNonce(session);
   if (!nonce) return kExitServer;
   return EnterRekeyShares(
-      session, *nonce, "/api/v1/sys/rekey/verify", "New share (not shown): ",
-      [&session](const Response& answer, const json::object& status) {
+      session, *nonce, "/api/v1/sys/rekey/verify",
+      "New share (not shown): ", [&session](const Response& answer, const json::object& status) {
         const json::value* complete = status.if_contains("complete");
         if (complete != nullptr && complete->is_bool() && complete->as_bool()) {
           if (session.json()) {
@@ -260,8 +262,8 @@ int RunRekey(const OperatorArgs& args, Session& session) {
       [&session, &args](const Response& answer, const json::object& status) {
         const json::value* fresh = status.if_contains("new_shares");
         if (fresh == nullptr || !fresh->is_array()) {
-          session.PrintNote("rekey", "progress " + Count(status, "progress") + "/" +
-                                         Count(status, "required"));
+          session.PrintNote(
+              "rekey", "progress " + Count(status, "progress") + "/" + Count(status, "required"));
           return -1;
         }
         if (session.json()) {

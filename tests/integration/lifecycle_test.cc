@@ -221,8 +221,8 @@ TEST_F(LifecycleTest, AWrongQuorumFailsAndResetsProgress) {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open((dir_ + "/vault.db").c_str(), &db), SQLITE_OK);
     sqlite3_stmt* read = nullptr;
-    sqlite3_prepare_v2(db, "SELECT value FROM kv WHERE path = CAST('sys/root' AS BLOB)", -1,
-                       &read, nullptr);
+    sqlite3_prepare_v2(db, "SELECT value FROM kv WHERE path = CAST('sys/root' AS BLOB)", -1, &read,
+                       nullptr);
     ASSERT_EQ(sqlite3_step(read), SQLITE_ROW);
     saved.assign(static_cast<const char*>(sqlite3_column_blob(read, 0)),
                  sqlite3_column_bytes(read, 0));
