@@ -18,14 +18,10 @@ json::array ShareArray(const std::vector<SecretBytes>& shares) {
 }
 
 json::object RekeyJson(const vault::RekeyStatus& s) {
-  json::object out{{"started", s.started},
-                   {"nonce", nullptr},
-                   {"progress", s.progress},
-                   {"required", s.required},
-                   {"shares", s.new_shares},
-                   {"threshold", s.new_threshold},
-                   {"verifying", s.verifying},
-                   {"verify_progress", s.verify_progress},
+  json::object out{{"started", s.started},     {"nonce", nullptr},
+                   {"progress", s.progress},   {"required", s.required},
+                   {"shares", s.new_shares},   {"threshold", s.new_threshold},
+                   {"verifying", s.verifying}, {"verify_progress", s.verify_progress},
                    {"complete", s.complete}};
   if (s.started) out["nonce"] = s.nonce;
   return out;
