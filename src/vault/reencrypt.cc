@@ -13,14 +13,6 @@ namespace {
 // Generations of one environment alive at once (current and older ones being re-encrypted).
 constexpr size_t kMaxLiveGenerations = 16;
 
-// The generation a stored value blob was written under (format byte, then u32 big-endian).
-Result<uint32_t> BlobGeneration(std::string_view blob) {
-  if (blob.size() < 5) return IntegrityError("stored value has an unknown format");
-  uint32_t generation = 0;
-  for (int i = 0; i < 4; ++i) generation = (generation << 8) | static_cast<uint8_t>(blob[1 + i]);
-  return generation;
-}
-
 // Splits a version path "e/<uid>/v/<key>#<version>" into key and version.
 Result<std::pair<std::string, uint64_t>> KeyAndVersion(std::string_view prefix,
                                                        std::string_view path) {

@@ -29,6 +29,15 @@ std::string ValueAd(std::string_view uid, std::string_view key, uint64_t version
 
 }  // namespace
 
+Result<uint32_t> BlobGeneration(std::string_view blob) {
+  if (blob.size() < kBlobHeader || blob[0] != kValueFormat) {
+    return IntegrityError("stored value has an unknown format");
+  }
+  uint32_t generation = 0;
+  for (int i = 0; i < 4; ++i) generation = (generation << 8) | static_cast<uint8_t>(blob[1 + i]);
+  return generation;
+}
+
 std::string DataKeyAd(std::string_view uid, uint32_t generation) {
   return fmt::format("svault/dek/v1|{}|{}", uid, generation);
 }
@@ -127,11 +136,7 @@ Result<std::string> Vault::EncryptValue(storage::Transaction& txn, const EnvReco
 Result<SecretBytes> Vault::DecryptValue(storage::Transaction& txn, const EnvRecord& env,
                                         std::string_view key, uint64_t version,
                                         std::string_view blob) {
-  if (blob.size() < kBlobHeader || blob[0] != kValueFormat) {
-    return IntegrityError("stored value has an unknown format");
-  }
-  uint32_t generation = 0;
-  for (int i = 0; i < 4; ++i) generation = (generation << 8) | static_cast<uint8_t>(blob[1 + i]);
+  SVAULT_ASSIGN_OR_RETURN(uint32_t generation, BlobGeneration(blob));
   SVAULT_ASSIGN_OR_RETURN(auto dek, DataKey(txn, env, generation));
   return crypto::AeadOpen(*dek, blob.substr(kBlobHeader),
                           ValueAd(env.uid, key, version, generation));

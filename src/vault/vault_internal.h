@@ -67,6 +67,10 @@ Result<uint64_t> LoadVersionFloor(storage::Transaction& txn, std::string_view en
 // The associated data of the root key wrapped under the unseal key.
 inline constexpr std::string_view kRootKeyAd = "svault/root/v1";
 
+// The data-key generation a stored value blob names (its header: format byte, then u32
+// big-endian); kIntegrityError for a blob of another format.
+Result<uint32_t> BlobGeneration(std::string_view blob);
+
 // The associated data of environment `uid`'s data key of `generation`.
 std::string DataKeyAd(std::string_view uid, uint32_t generation);
 
