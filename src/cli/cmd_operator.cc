@@ -111,6 +111,35 @@ bool IsFalse(const json::object& o, std::string_view name) {
   return v != nullptr && v->is_bool() && !v->as_bool();
 }
 
+// Answers to one share: an exit code when the step is over, or nullopt to read the next share.
+using ShareAnswer = std::function<std::optional<int>(const Response&, const json::object&)>;
+
+// Enters shares from the no-echo prompt or stdin, each POSTed to `path` as `fields` plus
+// "share", until `answered` ends the step. A refused share ends a piped run (exit 2) and is asked
+// again at a prompt. Returns nullopt when the input ends first; `*counted` then tells whether the
+// vault accepted any share of this run.
+std::optional<int> EnterShares(Session& session, const std::string& path, const std::string& prompt,
+                               const json::object& fields, const ShareAnswer& answered,
+                               bool* counted) {
+  const bool interactive = session.io().in_is_terminal;
+  *counted = false;
+  while (std::optional<SecretBytes> share = NextShare(session, prompt)) {
+    session.AddSensitive(share->Reveal());
+    json::object body = fields;
+    body["share"] = share->Reveal();
+    std::optional<Response> answer = session.Call(MakeJsonRequest("POST", path, body));
+    if (!answer) {
+      if (interactive) continue;  // a typo at the prompt: try again
+      return kExitServer;
+    }
+    std::optional<json::object> status = session.ParseObject(*answer);
+    if (!status) return kExitServer;
+    if (std::optional<int> rc = answered(*answer, *status)) return rc;
+    *counted = true;
+  }
+  return std::nullopt;
+}
+
 int RunUnseal(const OperatorArgs& args, Session& session) {
   if (args.reset) {
     json::object body{{"reset", true}};
@@ -122,35 +151,28 @@ int RunUnseal(const OperatorArgs& args, Session& session) {
     session.out() << "already unsealed\n";
     return kExitOk;
   }
-  const bool interactive = session.io().in_is_terminal;
-  bool counted = false;  // this run entered at least one share the vault accepted
   std::string last_progress = before ? ProgressLine(*before) : "";
-  while (std::optional<SecretBytes> share = NextShare(session, "Unseal share (not shown): ")) {
-    session.AddSensitive(share->Reveal());
-    json::object body{{"share", share->Reveal()}};
-    std::optional<Response> answer =
-        session.Call(MakeJsonRequest("POST", "/api/v1/sys/unseal", body));
-    if (!answer) {
-      if (interactive) continue;  // a typo at the prompt: try again
-      return kExitServer;
-    }
-    std::optional<json::object> status = session.ParseObject(*answer);
-    if (!status) return kExitServer;
-    if (IsFalse(*status, "sealed")) {
-      if (session.json()) {
-        session.PrintJson(answer->body);
-      } else {
-        session.out() << "unsealed\n";
-      }
-      return kExitOk;
-    }
-    const std::string progress = ProgressLine(*status);
-    session.PrintNote("unseal", progress == last_progress
-                                    ? "that share was entered already; it counts once"
-                                    : progress);
-    counted = true;  // accepted: a share entered again still stands
-    last_progress = progress;
-  }
+  bool counted = false;
+  std::optional<int> rc = EnterShares(
+      session, "/api/v1/sys/unseal", "Unseal share (not shown): ", json::object(),
+      [&](const Response& answer, const json::object& status) -> std::optional<int> {
+        if (IsFalse(status, "sealed")) {
+          if (session.json()) {
+            session.PrintJson(answer.body);
+          } else {
+            session.out() << "unsealed\n";
+          }
+          return kExitOk;
+        }
+        const std::string progress = ProgressLine(status);
+        session.PrintNote("unseal", progress == last_progress
+                                        ? "that share was entered already; it counts once"
+                                        : progress);
+        last_progress = progress;
+        return std::nullopt;
+      },
+      &counted);
+  if (rc) return *rc;
   // Each holder may enter only their own share: progress is kept for the next one.
   if (counted) {
     session.PrintNote("unseal",
@@ -179,27 +201,9 @@ int RunRotate(Session& session) {
   });
 }
 
-// Enters shares from the prompt or stdin at `path` (the rekey's update or verify step) until
-// `done` says the answer finished the step; prints progress between. kExitOk also when the input
-// ends after some share counted (each holder enters only their own).
-int EnterRekeyShares(Session& session, const std::string& nonce, const std::string& path,
-                     const std::string& prompt,
-                     const std::function<int(const Response&, const json::object&)>& done) {
-  const bool interactive = session.io().in_is_terminal;
-  bool counted = false;
-  while (std::optional<SecretBytes> share = NextShare(session, prompt)) {
-    session.AddSensitive(share->Reveal());
-    json::object body{{"nonce", nonce}, {"share", share->Reveal()}};
-    std::optional<Response> answer = session.Call(MakeJsonRequest("POST", path, body));
-    if (!answer) {
-      if (interactive) continue;
-      return kExitServer;
-    }
-    std::optional<json::object> status = session.ParseObject(*answer);
-    if (!status) return kExitServer;
-    if (int rc = done(*answer, *status); rc >= 0) return rc;
-    counted = true;
-  }
+// The end of a rekey step's input: fine when a share counted (each holder enters only their
+// own), else an error.
+int EndOfRekeyInput(Session& session, bool counted) {
   if (counted) return kExitOk;
   session.PrintError(
       "no share was entered; the rekey is still in progress (cancel it with "
@@ -224,9 +228,11 @@ std::optional<std::string> RekeyNonce(Session& session) {
 int RunRekeyVerify(Session& session) {
   std::optional<std::string> nonce = RekeyNonce(session);
   if (!nonce) return kExitServer;
-  return EnterRekeyShares(
-      session, *nonce, "/api/v1/sys/rekey/verify",
-      "New share (not shown): ", [&session](const Response& answer, const json::object& status) {
+  bool counted = false;
+  std::optional<int> rc = EnterShares(
+      session, "/api/v1/sys/rekey/verify",
+      "New share (not shown): ", json::object{{"nonce", *nonce}},
+      [&session](const Response& answer, const json::object& status) -> std::optional<int> {
         const json::value* complete = status.if_contains("complete");
         if (complete != nullptr && complete->is_bool() && complete->as_bool()) {
           if (session.json()) {
@@ -239,8 +245,10 @@ int RunRekeyVerify(Session& session) {
         }
         session.PrintNote("rekey", "verified " + Count(status, "verify_progress") + "/" +
                                        Count(status, "threshold"));
-        return -1;
-      });
+        return std::nullopt;
+      },
+      &counted);
+  return rc ? *rc : EndOfRekeyInput(session, counted);
 }
 
 // Step 1: starts a rekey, enters the current shares, and prints the new set.
@@ -256,15 +264,16 @@ int RunRekey(const OperatorArgs& args, Session& session) {
   std::optional<json::object> rekey = session.ParseObject(*started);
   if (!rekey) return kExitServer;
   session.PrintNote("rekey", "enter " + FieldText(*rekey, "required") + " current shares");
-  return EnterRekeyShares(
-      session, FieldText(*rekey, "nonce"), "/api/v1/sys/rekey/update",
-      "Current share (not shown): ",
-      [&session, &args](const Response& answer, const json::object& status) {
+  bool counted = false;
+  std::optional<int> rc = EnterShares(
+      session, "/api/v1/sys/rekey/update",
+      "Current share (not shown): ", json::object{{"nonce", FieldText(*rekey, "nonce")}},
+      [&session, &args](const Response& answer, const json::object& status) -> std::optional<int> {
         const json::value* fresh = status.if_contains("new_shares");
         if (fresh == nullptr || !fresh->is_array()) {
           session.PrintNote(
               "rekey", "progress " + Count(status, "progress") + "/" + Count(status, "required"));
-          return -1;
+          return std::nullopt;
         }
         if (session.json()) {
           session.PrintJson(answer.body);
@@ -275,7 +284,9 @@ int RunRekey(const OperatorArgs& args, Session& session) {
                       << " of them are entered back: `svault operator rekey --verify`. Until "
                          "then the old shares still work.\n";
         return kExitOk;
-      });
+      },
+      &counted);
+  return rc ? *rc : EndOfRekeyInput(session, counted);
 }
 
 std::string ReencryptionText(const json::object& o) {
