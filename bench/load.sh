@@ -9,12 +9,14 @@
 #   bench/load.sh [SECONDS]
 #   BENCH_KEYS_PER_ENV=10000 bench/load.sh    # 100,000 secrets (filling takes minutes)
 #   BENCH_SERVER_ARGS="--threads 32" bench/load.sh   # flags for svault server
+#   BENCH_CASES="health reveal" bench/load.sh        # a subset of the cases
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-10}"
 envs="${BENCH_ENVS:-10}"
 keys="${BENCH_KEYS_PER_ENV:-1000}"
 connections="${BENCH_CONNECTIONS:-64}"
+cases="${BENCH_CASES:-health reveal resolve render put mixed}"
 
 ./scripts/setup-deps.sh >/dev/null
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DSVAULT_BUILD_TESTS=OFF >/dev/null
@@ -44,17 +46,14 @@ export BENCH_BPMN="$PWD/bench/data/servicenow-dense.bpmn"
 read -r fsync_p50 fsync_p99 < <(/usr/bin/python3 bench/load/fsync.py "$tmp/data")
 
 url="http://127.0.0.1:$port"
-run() {  # case, then wrk's target and options
-  local name="$1"
-  shift
-  wrk -t2 -c"$connections" -d"${seconds}s" --latency "$@" >"$tmp/$name.txt"
-}
-run health "$url/api/v1/sys/health"
-run reveal -s bench/load/reveal.lua "$url"
-run resolve -s bench/load/resolve.lua "$url"
-run render -s bench/load/render.lua "$url"
-run put -s bench/load/put.lua "$url"
-run mixed -s bench/load/mixed.lua "$url"
+for name in $cases; do
+  if [ "$name" = health ]; then
+    target=("$url/api/v1/sys/health")
+  else
+    target=(-s "bench/load/$name.lua" "$url")
+  fi
+  wrk -t2 -c"$connections" -d"${seconds}s" --latency "${target[@]}" >"$tmp/$name.txt"
+done
 
 echo
 echo "svault $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, wrk -t2 -c$connections -d${seconds}s on the same machine, audit on"

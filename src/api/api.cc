@@ -2,7 +2,13 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <cctype>
+#include <memory>
 #include <optional>
 
 #include "api/errors.h"
@@ -12,9 +18,17 @@
 #include "common/names.h"
 #include "fmt/format.h"
 
+// GCC 12 flags asio's coroutine frames, which pair their own operator new and delete, as
+// mismatched once it inlines them: a false positive of GCC 12 with coroutines.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
 namespace svault::api {
 namespace {
 
+namespace asio = boost::asio;
+using asio::awaitable;
 using vault::Capability;
 
 enum class Scope {
@@ -169,15 +183,16 @@ class AuditScope {
     for (vault::AuditKey& k : keys) entry_.keys.push_back(std::move(k));
   }
 
-  // Writes the request record; kUnavailable when it cannot be made durable.
-  Status Begin() {
+  // Writes the request record and waits until it is durable; kUnavailable when it cannot be.
+  awaitable<Status> Begin() {
     entry_.phase = "request";
     return Append();
   }
-  // Writes the outcome record with the keys actually used.
-  Status Finish(const HttpResponse& response, std::string_view outcome,
-                std::vector<vault::AuditKey> used, std::optional<std::string> environment,
-                std::optional<std::string> target) {
+  // Writes the outcome record with the keys actually used, and waits until it is durable.
+  awaitable<Status> Finish(const HttpResponse& response, std::string_view outcome,
+                           std::vector<vault::AuditKey> used,
+                           std::optional<std::string> environment,
+                           std::optional<std::string> target) {
     entry_.phase = "response";
     if (environment) entry_.environment = std::move(environment);
     if (target) entry_.target = std::move(target);
@@ -188,7 +203,7 @@ class AuditScope {
   }
 
  private:
-  Status Append();
+  awaitable<Status> Append();
 
   vault::Vault& vault_;
   vault::AuditEntry entry_;
@@ -239,17 +254,35 @@ void AuditScope::SetTarget(const Route* route, const PathParams& params,
   entry_.keys.push_back(std::move(key));
 }
 
-Status AuditScope::Append() {
+// Waits for an audit record without holding the thread: the log's sync thread hands the answer
+// back to the waiting coroutine's own executor.
+awaitable<Status> Durable(vault::AuditLog& log, vault::AuditLog::Ticket ticket) {
+  auto initiate = [&log, ticket](auto handler) {
+    auto executor = asio::prefer(asio::get_associated_executor(handler),
+                                 asio::execution::outstanding_work.tracked);
+    auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+    log.WhenDurable(ticket, [shared, executor](Status status) {
+      asio::post(executor, [handler = std::move(*shared), status = std::move(status)]() mutable {
+        handler(std::move(status));
+      });
+    });
+  };
+  return asio::async_initiate<decltype(asio::use_awaitable), void(Status)>(initiate,
+                                                                           asio::use_awaitable);
+}
+
+awaitable<Status> AuditScope::Append() {
   // The log the request record went to takes the outcome too, even if a seal came between.
   if (log_ == nullptr) log_ = vault_.audit_log();
-  if (log_ == nullptr) return {Code::kSealed, "vault is sealed"};
-  Result<uint64_t> seq = log_->Append(entry_);
-  if (!seq.ok()) {
+  if (log_ == nullptr) co_return Status{Code::kSealed, "vault is sealed"};
+  Result<vault::AuditLog::Ticket> ticket = log_->Write(entry_);
+  Status status = ticket.status();
+  if (ticket.ok()) status = co_await Durable(*log_, *ticket);
+  if (!status.ok()) {
     Log(LogLevel::kError, "audit append failed",
-        {{"request_id", entry_.request_id}, {"error", seq.status().message()}});
-    return seq.status();
+        {{"request_id", entry_.request_id}, {"error", status.message()}});
   }
-  return Status::Ok();
+  co_return status;
 }
 
 // Capability and scope (403), before any validation so nothing about the target leaks.
@@ -272,6 +305,14 @@ Status CheckAccess(vault::Vault& vault, const Route& route, const vault::Princip
       return vault::RoleHas(principal.role, route.capability) ? Status::Ok() : Forbidden();
   }
   return Forbidden();
+}
+
+// Routes whose handlers write (and so block until their commit is durable) run on the writers'
+// pool. A POST that only reads a document or a list of keys runs inline.
+bool Writes(const Route& route) {
+  if (route.method == "GET") return false;
+  return route.prepare == nullptr && route.handler != ListReferences &&
+         route.handler != VerifyAudit;
 }
 
 std::string_view OutcomeOf(const Status& status) {
@@ -371,21 +412,29 @@ void Api::RecordUnseal() {
       {{"while_sealed", summary}, {"audit", recorded.ok() ? "ok" : recorded.message()}});
 }
 
-HttpResponse Api::Handle(const HttpRequest& request) {
+Api::Api(vault::Vault& vault, ApiOptions options)
+    : vault_(vault),
+      options_(options),
+      gate_(std::make_unique<RequestGate>()),
+      writers_(static_cast<size_t>(std::max(1, options.write_threads))) {}
+
+Api::~Api() { writers_.join(); }
+
+awaitable<HttpResponse> Api::Handle(const HttpRequest& request) {
   // 1. Sealed or uninitialised: nothing else is looked at. Health reports it with no token;
   // seal status, init and unseal take none.
   const Status serving = ServingState(vault_);
   if (request.method == "GET" && request.path == "/api/v1/sys/health") {
-    return HealthResponse(serving.code() != Code::kUninitialized, !serving.ok());
+    co_return HealthResponse(serving.code() != Code::kUninitialized, !serving.ok());
   }
-  if (std::optional<HttpResponse> lifecycle = HandleLifecycle(request)) return *lifecycle;
+  if (std::optional<HttpResponse> lifecycle = HandleLifecycle(request)) co_return *lifecycle;
   if (!serving.ok()) {
     vault_.NoteSealedRequest();
-    return ErrorResponse(serving, request.request_id);
+    co_return ErrorResponse(serving, request.request_id);
   }
   const Admission admission(*gate_);
   if (!admission.admitted()) {
-    return ErrorResponse({Code::kSealed, "vault is sealing"}, request.request_id);
+    co_return ErrorResponse({Code::kSealed, "vault is sealing"}, request.request_id);
   }
 
   PathParams params;
@@ -405,42 +454,57 @@ HttpResponse Api::Handle(const HttpRequest& request) {
     route->prepare(request, prepared);
     audit.AddRequestedKeys(std::move(prepared.requested));
   }
-  if (Status begun = audit.Begin(); !begun.ok()) return ErrorResponse(begun, request.request_id);
+  // GCC 12 miscompiles co_await inside an if's init-statement or a ?: , so none is used here.
+  const Status begun = co_await audit.Begin();
+  if (!begun.ok()) co_return ErrorResponse(begun, request.request_id);
 
   Outcome outcome;
   outcome.status = principal.status();
   if (outcome.status.ok() && route == nullptr) outcome.status = NotFound("no such endpoint");
   if (outcome.status.ok()) {
-    outcome = Execute(vault_, *route, *principal, params, request, std::move(access), prepared);
+    auto execute = [&] {
+      return Execute(vault_, *route, *principal, params, request, std::move(access), prepared);
+    };
+    if (Writes(*route)) {
+      outcome = co_await asio::co_spawn(
+          writers_, [&]() -> awaitable<Outcome> { co_return execute(); }, asio::use_awaitable);
+    } else {
+      outcome = execute();
+    }
   }
   const bool sealing = outcome.status.ok() && route->handler == SealVault;
-  if (sealing) outcome.status = DrainForSeal();
+  if (sealing) outcome.status = co_await DrainForSeal();
   if (!outcome.status.ok()) outcome.response = ErrorResponse(outcome.status, request.request_id);
   LogRequest(request, params, outcome);
 
   // The outcome record; if it cannot be written the answer is withheld (fail closed).
   Status finished =
-      audit.Finish(outcome.response, OutcomeOf(outcome.status), std::move(outcome.used),
-                   std::move(outcome.environment), std::move(outcome.target));
+      co_await audit.Finish(outcome.response, OutcomeOf(outcome.status), std::move(outcome.used),
+                            std::move(outcome.environment), std::move(outcome.target));
   if (sealing && outcome.status.ok()) {
     // Sealed even if the record failed: an operator's seal is never refused for lack of a disk.
     vault_.Seal();
     gate_->Open();
     Log(LogLevel::kInfo, "vault sealed", {{"request_id", request.request_id}});
   }
-  if (!finished.ok()) return ErrorResponse(finished, request.request_id);
-  return std::move(outcome.response);
+  if (!finished.ok()) co_return ErrorResponse(finished, request.request_id);
+  co_return std::move(outcome.response);
 }
 
-Status Api::DrainForSeal() {
-  bool already_closed = false;
-  const bool drained = gate_->CloseAndDrain(1, options_.seal_drain, &already_closed);
-  if (already_closed) return {Code::kSealed, "vault is already sealing"};
-  if (!drained) {
+awaitable<Status> Api::DrainForSeal() {
+  if (!gate_->Close()) co_return Status{Code::kSealed, "vault is already sealing"};
+  // Polled, not waited on: the requests inside may need this very thread to finish.
+  const auto deadline = std::chrono::steady_clock::now() + options_.seal_drain;
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (gate_->inside() > 1 && std::chrono::steady_clock::now() < deadline) {
+    timer.expires_after(std::chrono::milliseconds(1));
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+  if (gate_->inside() > 1) {
     Log(LogLevel::kWarn, "seal: in-flight requests did not finish in time; sealing anyway",
         {{"drain_ms", std::to_string(options_.seal_drain.count())}});
   }
-  return Status::Ok();
+  co_return Status::Ok();
 }
 
 HttpResponse Api::HandleOversize(const HttpRequest& request) {

@@ -4,8 +4,6 @@
 #ifndef SVAULT_API_GATE_H_
 #define SVAULT_API_GATE_H_
 
-#include <chrono>
-#include <condition_variable>
 #include <mutex>
 
 namespace svault::api {
@@ -22,18 +20,19 @@ class RequestGate {
   void Leave() {
     std::lock_guard lock(mu_);
     --inside_;
-    drained_.notify_all();
   }
 
-  // Closes the gate and waits until at most `keep` requests are inside (the caller's own) or
-  // `timeout` has passed; answers whether they drained. False at once, without waiting, when
-  // the gate is already closed (`*already_closed` is then set).
-  bool CloseAndDrain(int keep, std::chrono::milliseconds timeout, bool* already_closed) {
-    std::unique_lock lock(mu_);
-    *already_closed = closed_;
+  // Closes the gate; false (and nothing changes) when it is already closed. The caller then
+  // waits for `inside()` to drop, without blocking a thread whose requests it waits for.
+  bool Close() {
+    std::lock_guard lock(mu_);
     if (closed_) return false;
     closed_ = true;
-    return drained_.wait_for(lock, timeout, [&] { return inside_ <= keep; });
+    return true;
+  }
+  int inside() {
+    std::lock_guard lock(mu_);
+    return inside_;
   }
   void Open() {
     std::lock_guard lock(mu_);
@@ -42,7 +41,6 @@ class RequestGate {
 
  private:
   std::mutex mu_;
-  std::condition_variable drained_;
   int inside_ = 0;
   bool closed_ = false;
 };

@@ -161,12 +161,20 @@ HttpResponse ErrorResponse(int status, Code code, std::string_view message,
 }
 
 // Handlers are not expected to throw; if one does, the client gets a 500 and the connection lives.
-HttpResponse Call(const Handler& handler, const HttpRequest& request) {
+HttpResponse Call(const OversizeHandler& handler, const HttpRequest& request) {
   try {
     return handler(request);
   } catch (...) {
     return ErrorResponse(500, Code::kInternal, "internal error", request.request_id);
   }
+}
+
+awaitable<HttpResponse> Call(const Handler& handler, const HttpRequest& request) {
+  try {
+    co_return co_await handler(request);
+  } catch (...) {
+  }
+  co_return ErrorResponse(500, Code::kInternal, "internal error", request.request_id);
 }
 
 HttpRequest FromHeader(const http::request_header<>& header, const std::string& client) {
@@ -334,7 +342,7 @@ awaitable<bool> Session<Stream>::ServeBody(Parser& parser, HttpRequest request) 
 
   request.body = std::move(parser.get().body());
   bool keep_alive = parser.keep_alive() && !worker_.draining;
-  HttpResponse response = Call(config_.handler, request);
+  HttpResponse response = co_await Call(config_.handler, request);
   WipeString(request.body);  // it may hold a value; Beast's read buffer is not wiped (docs say so)
   bool written = co_await Write(std::move(response), request.request_id, version, keep_alive, head);
   co_return written&& keep_alive;
@@ -570,6 +578,15 @@ void HttpServerImpl::Stop(int drain_ms) {
 }
 
 }  // namespace
+
+Handler Immediate(std::function<HttpResponse(const HttpRequest&)> answer) {
+  return [answer = std::move(answer)](const HttpRequest& request) -> awaitable<HttpResponse> {
+    return [](const std::function<HttpResponse(const HttpRequest&)>& answer,
+              const HttpRequest& request) -> awaitable<HttpResponse> {
+      co_return answer(request);
+    }(answer, request);
+  };
+}
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Create(const HttpServerOptions& options,
                                                        Handler handler, OversizeHandler oversize) {

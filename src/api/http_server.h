@@ -4,6 +4,7 @@
 #ifndef SVAULT_API_HTTP_SERVER_H_
 #define SVAULT_API_HTTP_SERVER_H_
 
+#include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -24,8 +25,12 @@ struct HttpServerOptions {
   std::string tls_key_file;
 };
 
-// Called for every parsed request, on a worker thread, possibly concurrently.
-using Handler = std::function<HttpResponse(const HttpRequest&)>;
+// Called for every parsed request, on a worker thread, possibly concurrently. The answer is
+// awaited on that worker, so a handler that waits (for a disk, say) must do so asynchronously;
+// the request outlives the awaitable.
+using Handler = std::function<boost::asio::awaitable<HttpResponse>(const HttpRequest&)>;
+// A handler that answers at once, as a Handler.
+Handler Immediate(std::function<HttpResponse(const HttpRequest&)> answer);
 // Called instead of Handler when a request body exceeds max_body_bytes; it chooses the answer
 // (413, or 503 when sealed: sealed state is checked before size). The request has no body; an
 // announced Content-Length over the limit is refused before any body is read, a chunked body once

@@ -14,6 +14,7 @@
 #include <limits>
 #include <string_view>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 #include "common/encoding.h"
@@ -330,9 +331,20 @@ struct AuditLog::State {
   // (the lock may be released meanwhile, so the caller rebuilds its line after).
   Status Rotate(std::unique_lock<std::mutex>& lock, size_t line_bytes);
   Status Write(std::string_view line);
-  // Waits until record `seq` (written in `generation`) is durable, leading an fdatasync for
-  // every record written so far when none is under way (group commit).
-  Status AwaitDurable(std::unique_lock<std::mutex>& lock, uint64_t seq, uint64_t generation);
+  // What waiting for `ticket` answers now, or nullopt while it is neither durable nor cut.
+  std::optional<Status> Settled(const Ticket& ticket) const {
+    if (ticket.generation != generation || broken) return CannotWrite();
+    if (durable_seq >= ticket.seq) return Status::Ok();
+    return std::nullopt;
+  }
+  // The sync thread: one fdatasync for every record written so far whenever some are not yet
+  // durable, then the callbacks of the records it settled. Returns once stopping and idle.
+  void SyncLoop();
+  // One fdatasync covering every record written so far (the lock released meanwhile, so others
+  // keep writing; theirs ride on the next sync).
+  void SyncOnce(std::unique_lock<std::mutex>& lock);
+  // Removes the callbacks whose records are settled, with their answers.
+  std::vector<std::pair<std::function<void(Status)>, Status>> TakeSettled();
   // After a failed fdatasync: cuts every record not known durable and rolls the chain back.
   void CutUnsynced();
   void MarkDurable() {
@@ -354,14 +366,22 @@ struct AuditLog::State {
   uint64_t last_seq = 0;   // guarded by mu
   std::string last_hmac;   // guarded by mu
   // Durable: covered by an fdatasync that succeeded. Readers and head() see only these.
-  uint64_t durable_size = 0;  // guarded by mu
-  uint64_t durable_seq = 0;   // guarded by mu
-  std::string durable_hmac;   // guarded by mu
-  uint64_t generation = 0;    // guarded by mu; +1 each time unsynced records are cut
-  bool syncing = false;       // guarded by mu; a leader's fdatasync is under way
-  uint64_t syncs = 0;         // guarded by mu; fdatasyncs that covered records
-  std::condition_variable synced;
-  bool broken = false;  // guarded by mu; a failed write could not be undone
+  uint64_t durable_size = 0;       // guarded by mu
+  uint64_t durable_seq = 0;        // guarded by mu
+  std::string durable_hmac;        // guarded by mu
+  uint64_t generation = 0;         // guarded by mu; +1 each time unsynced records are cut
+  bool syncing = false;            // guarded by mu; an fdatasync is under way
+  uint64_t syncs = 0;              // guarded by mu; fdatasyncs that covered records
+  std::condition_variable synced;  // durable_seq or generation moved
+  std::condition_variable work;    // for the sync thread: records written, callbacks, stop
+  struct Waiter {
+    Ticket ticket;
+    std::function<void(Status)> done;
+  };
+  std::vector<Waiter> waiters;  // guarded by mu
+  bool stopping = false;        // guarded by mu
+  bool broken = false;          // guarded by mu; a failed write could not be undone
+  std::thread syncer;
 };
 
 Status AuditLog::State::OpenDir() {
@@ -432,6 +452,7 @@ Status AuditLog::State::Rotate(std::unique_lock<std::mutex>& lock, size_t line_b
     ++syncs;
     MarkDurable();
     synced.notify_all();
+    work.notify_one();  // callbacks to settle
   }
   const uint64_t next = file_number + 1;
   const std::string path = FilePath(options.dir, next);
@@ -472,35 +493,60 @@ void AuditLog::State::CutUnsynced() {
   ++generation;
 }
 
-Status AuditLog::State::AwaitDurable(std::unique_lock<std::mutex>& lock, uint64_t seq,
-                                     uint64_t written_in) {
-  while (true) {
-    if (generation != written_in || broken) return CannotWrite();
-    if (durable_seq >= seq) return Status::Ok();
-    if (syncing) {
-      synced.wait(lock);
-      continue;
-    }
-    // Lead: one fdatasync for every record written so far, the lock released meanwhile so
-    // others keep writing (theirs may ride on the next sync).
-    syncing = true;
-    const uint64_t target_size = file_size;
-    const uint64_t target_seq = last_seq;
-    std::string target_hmac = last_hmac;
-    const int fd = file_fd.get();
-    lock.unlock();
-    const bool ok = options.sync(fd) == 0;
-    lock.lock();
-    syncing = false;
-    if (ok) {
-      ++syncs;
-      durable_size = target_size;
-      durable_seq = target_seq;
-      durable_hmac = std::move(target_hmac);
+void AuditLog::State::SyncOnce(std::unique_lock<std::mutex>& lock) {
+  syncing = true;
+  const uint64_t target_size = file_size;
+  const uint64_t target_seq = last_seq;
+  std::string target_hmac = last_hmac;
+  const int fd = file_fd.get();
+  lock.unlock();
+  const bool ok = options.sync(fd) == 0;
+  lock.lock();
+  syncing = false;
+  if (ok) {
+    ++syncs;
+    durable_size = target_size;
+    durable_seq = target_seq;
+    durable_hmac = std::move(target_hmac);
+  } else {
+    CutUnsynced();
+  }
+  synced.notify_all();
+}
+
+std::vector<std::pair<std::function<void(Status)>, Status>> AuditLog::State::TakeSettled() {
+  std::vector<std::pair<std::function<void(Status)>, Status>> settled;
+  auto pending = waiters.begin();
+  for (Waiter& waiter : waiters) {
+    if (std::optional<Status> answer = Settled(waiter.ticket)) {
+      settled.emplace_back(std::move(waiter.done), std::move(*answer));
     } else {
-      CutUnsynced();
+      *pending++ = std::move(waiter);
     }
-    synced.notify_all();
+  }
+  waiters.erase(pending, waiters.end());
+  return settled;
+}
+
+void AuditLog::State::SyncLoop() {
+  std::unique_lock<std::mutex> lock(mu);
+  while (true) {
+    // Every waiter's record is written, so it is settled by the next sync, or already was by a
+    // rotation's.
+    work.wait(lock, [this] {
+      return stopping || durable_seq < last_seq ||
+             std::any_of(waiters.begin(), waiters.end(),
+                         [this](const Waiter& w) { return Settled(w.ticket).has_value(); });
+    });
+    if (durable_seq < last_seq) SyncOnce(lock);
+    auto settled = TakeSettled();
+    if (!settled.empty()) {
+      lock.unlock();
+      for (auto& [done, answer] : settled) done(std::move(answer));
+      settled.clear();
+      lock.lock();
+    }
+    if (stopping && durable_seq >= last_seq && waiters.empty()) return;
   }
 }
 
@@ -519,15 +565,24 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const AuditOptions& options,
   SVAULT_RETURN_IF_ERROR(state->LoadChain(content, numbers));
 
   state->MarkDurable();
+  state->syncer = std::thread([raw = state.get()] { raw->SyncLoop(); });
   std::unique_ptr<AuditLog> log(new AuditLog());
   log->state_ = std::move(state);
   log->torn_tail_cut_ = cut;
   return log;
 }
 
-AuditLog::~AuditLog() = default;
+AuditLog::~AuditLog() {
+  {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    state_->stopping = true;
+  }
+  state_->work.notify_one();
+  state_->synced.notify_all();
+  state_->syncer.join();  // after it has settled whatever was pending
+}
 
-Result<uint64_t> AuditLog::Append(const AuditEntry& entry) {
+Result<AuditLog::Ticket> AuditLog::Write(const AuditEntry& entry) {
   State& state = *state_;
   std::unique_lock<std::mutex> lock(state.mu);
   if (state.broken) return CannotWrite();
@@ -549,8 +604,34 @@ Result<uint64_t> AuditLog::Append(const AuditEntry& entry) {
   SVAULT_RETURN_IF_ERROR(state.Write(line));
   state.last_seq = seq;
   state.last_hmac = std::move(mac);
-  SVAULT_RETURN_IF_ERROR(state.AwaitDurable(lock, seq, state.generation));
-  return seq;
+  state.work.notify_one();
+  return Ticket{seq, state.generation};
+}
+
+Status AuditLog::AwaitDurable(Ticket ticket) {
+  State& state = *state_;
+  std::unique_lock<std::mutex> lock(state.mu);
+  std::optional<Status> answer;
+  state.synced.wait(lock, [&] { return (answer = state.Settled(ticket)).has_value(); });
+  return *answer;
+}
+
+void AuditLog::WhenDurable(Ticket ticket, std::function<void(Status)> done) {
+  State& state = *state_;
+  std::unique_lock<std::mutex> lock(state.mu);
+  if (std::optional<Status> answer = state.Settled(ticket)) {
+    lock.unlock();
+    done(std::move(*answer));
+    return;
+  }
+  state.waiters.push_back({ticket, std::move(done)});
+  state.work.notify_one();
+}
+
+Result<uint64_t> AuditLog::Append(const AuditEntry& entry) {
+  SVAULT_ASSIGN_OR_RETURN(Ticket ticket, Write(entry));
+  SVAULT_RETURN_IF_ERROR(AwaitDurable(ticket));
+  return ticket.seq;
 }
 
 Result<size_t> AuditLog::SetAside(const std::string& dir, std::string_view name) {

@@ -84,13 +84,29 @@ class AuditLog {
   // files moved (0 when there were none).
   static Result<size_t> SetAside(const std::string& dir, std::string_view name);
 
-  // Appends one record and makes it durable before returning its seq. Thread-safe; records are
-  // totally ordered by seq. Appends are group-committed: each writes its record, and one
-  // fdatasync, led by whichever waiting append finds none under way, covers every record
-  // written before it; every append still returns only once its own record is durable. On any
-  // failure (disk full, permission revoked, I/O error, a failed fdatasync) returns kUnavailable:
-  // the records not yet durable are cut from the file (each of their appends fails) and the
-  // chain continues from the last durable one, so it stays intact.
+  // A record written to the file but maybe not yet durable.
+  struct Ticket {
+    uint64_t seq = 0;
+    uint64_t generation = 0;  // which run of unsynced records it belongs to (see below)
+  };
+
+  // Appends are group-committed: a record is written at once, and the log's sync thread runs
+  // one fdatasync for every record written so far whenever some are not yet durable, so one
+  // sync covers the records of many concurrent requests. On any failure (disk full, permission
+  // revoked, I/O error, a failed fdatasync) the records not yet durable are cut from the file,
+  // each of them fails (kUnavailable), and the chain continues from the last durable one, so it
+  // stays intact. Thread-safe; records are totally ordered by seq.
+
+  // Writes one record without waiting for it to become durable. The caller must then wait for
+  // it (AwaitDurable or WhenDurable) before acting on it.
+  Result<Ticket> Write(const AuditEntry& entry);
+  // Blocks until the record is durable (OK) or was cut (kUnavailable).
+  Status AwaitDurable(Ticket ticket);
+  // Calls `done` once, with what AwaitDurable would answer: on the log's sync thread, or at once
+  // on the caller's when the record is already settled. `done` must be quick (hand the result
+  // to another thread) and must not destroy the log.
+  void WhenDurable(Ticket ticket, std::function<void(Status)> done);
+  // Write, then AwaitDurable; answers the record's seq.
   Result<uint64_t> Append(const AuditEntry& entry);
   // fdatasyncs that made records durable so far (fewer than appends under load).
   uint64_t sync_count() const;

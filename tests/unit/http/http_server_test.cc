@@ -87,9 +87,10 @@ class RunningServer {
   std::thread thread_;
 };
 
-std::unique_ptr<RunningServer> Start(const HttpServerOptions& options, Handler handler,
+std::unique_ptr<RunningServer> Start(const HttpServerOptions& options,
+                                     std::function<HttpResponse(const HttpRequest&)> handler,
                                      OversizeHandler oversize = TooLarge) {
-  auto server = HttpServer::Create(options, std::move(handler), std::move(oversize));
+  auto server = HttpServer::Create(options, Immediate(std::move(handler)), std::move(oversize));
   if (!server.ok()) {
     ADD_FAILURE() << server.status().ToString();
     return nullptr;
@@ -503,7 +504,7 @@ TEST(HttpServerTest, DrainDeadlineClosesBusyConnections) {
 }
 
 TEST(HttpServerTest, StopBeforeRunMakesRunReturn) {
-  auto created = HttpServer::Create(LocalOptions(2), Echo, TooLarge);
+  auto created = HttpServer::Create(LocalOptions(2), Immediate(Echo), TooLarge);
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   created.value()->Stop(100);
   created.value()->Stop(100);  // a second call is harmless
@@ -522,7 +523,7 @@ TEST(HttpServerTest, CreateFailsWhenPortIsTaken) {
   ASSERT_NE(first, nullptr);
   HttpServerOptions options = LocalOptions();
   options.port = first->port();
-  auto second = HttpServer::Create(options, Echo, TooLarge);
+  auto second = HttpServer::Create(options, Immediate(Echo), TooLarge);
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), Code::kUnavailable);
   EXPECT_NE(second.status().message().find("127.0.0.1:" + std::to_string(options.port)),
@@ -532,7 +533,7 @@ TEST(HttpServerTest, CreateFailsWhenPortIsTaken) {
 TEST(HttpServerTest, CreateFailsOnAddressThatIsNotAnIp) {
   HttpServerOptions options = LocalOptions();
   options.listen_address = "not-an-address";
-  auto created = HttpServer::Create(options, Echo, TooLarge);
+  auto created = HttpServer::Create(options, Immediate(Echo), TooLarge);
   ASSERT_FALSE(created.ok());
   EXPECT_EQ(created.status().code(), Code::kUnavailable);
 }
@@ -610,7 +611,7 @@ TEST(HttpServerTest, CreateFailsWithMissingCertFile) {
   ASSERT_TRUE(files.ok());
   HttpServerOptions options = TlsOptions(files);
   options.tls_cert_file = files.path("missing.pem");
-  auto created = HttpServer::Create(options, Echo, TooLarge);
+  auto created = HttpServer::Create(options, Immediate(Echo), TooLarge);
   ASSERT_FALSE(created.ok());
   EXPECT_EQ(created.status().code(), Code::kUnavailable);
   EXPECT_NE(created.status().message().find("missing.pem"), std::string::npos);
@@ -622,7 +623,7 @@ TEST(HttpServerTest, CreateFailsOnUnreadableKeyWithoutEchoingIt) {
   std::ofstream(files.path("bad-key.pem")) << "SECRET-MATERIAL-NOT-A-KEY\n";
   HttpServerOptions options = TlsOptions(files);
   options.tls_key_file = files.path("bad-key.pem");
-  auto created = HttpServer::Create(options, Echo, TooLarge);
+  auto created = HttpServer::Create(options, Immediate(Echo), TooLarge);
   ASSERT_FALSE(created.ok());
   EXPECT_EQ(created.status().code(), Code::kUnavailable);
   EXPECT_NE(created.status().message().find("bad-key.pem"), std::string::npos);
@@ -632,7 +633,7 @@ TEST(HttpServerTest, CreateFailsOnUnreadableKeyWithoutEchoingIt) {
 TEST(HttpServerTest, CreateFailsWithOnlyOneTlsFile) {
   HttpServerOptions options = LocalOptions();
   options.tls_cert_file = "/nonexistent/cert.pem";
-  auto created = HttpServer::Create(options, Echo, TooLarge);
+  auto created = HttpServer::Create(options, Immediate(Echo), TooLarge);
   ASSERT_FALSE(created.ok());
   EXPECT_EQ(created.status().code(), Code::kUnavailable);
 }
