@@ -14,6 +14,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -765,6 +766,88 @@ TEST_F(AuditLogTest, AFailedFdatasyncFailsItsRecordsAndCutsThem) {
   acknowledged.insert("req_after");
   EXPECT_EQ(in_file, acknowledged);
   EXPECT_EQ(report.records, acknowledged.size());
+}
+
+// WhenDurable answers on the sync thread, not the caller's, once a sync covered the record;
+// many records written before one sync are settled by it together.
+TEST_F(AuditLogTest, WhenDurableCallsBackOnceTheRecordIsDurable) {
+  std::mutex gate;
+  gate.lock();  // holds the first sync until every record below is written
+  std::atomic<int> syncs{0};
+  options_.sync = [&](int fd) {
+    if (syncs.fetch_add(1) == 0) std::lock_guard wait(gate);
+    return ::fdatasync(fd);
+  };
+  auto log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  constexpr int kRecords = 20;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::pair<uint64_t, Status>> answers;
+  std::set<std::thread::id> callers;
+  for (int i = 0; i < kRecords; ++i) {
+    Result<AuditLog::Ticket> ticket = log->Write(Request("req_" + std::to_string(i)));
+    ASSERT_TRUE(ticket.ok());
+    log->WhenDurable(*ticket, [&, seq = ticket->seq](Status status) {
+      std::lock_guard lock(mu);
+      EXPECT_GE(log->head().seq, seq) << "called back before its record was durable";
+      answers.emplace_back(seq, std::move(status));
+      callers.insert(std::this_thread::get_id());
+      cv.notify_all();
+    });
+  }
+  gate.unlock();
+  std::unique_lock lock(mu);
+  ASSERT_TRUE(
+      cv.wait_for(lock, std::chrono::seconds(10), [&] { return answers.size() == kRecords; }));
+  for (const auto& [seq, status] : answers) EXPECT_TRUE(status.ok()) << seq;
+  EXPECT_EQ(callers.count(std::this_thread::get_id()), 0u);
+  EXPECT_LE(syncs.load(), 2) << "the records written during the first sync share the next";
+}
+
+// A failed sync fails the callbacks of the records it should have covered, and they are gone
+// from the file; a record already durable answers at once.
+TEST_F(AuditLogTest, WhenDurableReportsACutRecordAndAnswersSettledOnesAtOnce) {
+  std::atomic<bool> fail{false};
+  options_.sync = [&](int fd) { return fail.exchange(false) ? -1 : ::fdatasync(fd); };  // once
+  auto log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  Result<AuditLog::Ticket> durable = log->Write(Request("req_kept"));
+  ASSERT_TRUE(durable.ok());
+  ASSERT_TRUE(log->AwaitDurable(*durable).ok());
+  std::optional<Status> at_once;
+  log->WhenDurable(*durable, [&](Status status) { at_once = std::move(status); });
+  ASSERT_TRUE(at_once.has_value()) << "a settled record answers on the caller's thread";
+  EXPECT_TRUE(at_once->ok());
+
+  fail = true;
+  Result<AuditLog::Ticket> doomed = log->Write(Request("req_cut"));
+  ASSERT_TRUE(doomed.ok());
+  std::promise<Status> answer;
+  log->WhenDurable(*doomed, [&](Status status) { answer.set_value(std::move(status)); });
+  std::future<Status> future = answer.get_future();
+  ASSERT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_EQ(future.get().code(), Code::kUnavailable);
+  EXPECT_EQ(ReadFile(FilePath(1)).find("req_cut"), std::string::npos);
+  EXPECT_EQ(MustAppend(*log, Request("req_next")), 2u);
+}
+
+// Destroying the log settles what is pending first: no callback is lost.
+TEST_F(AuditLogTest, ClosingTheLogSettlesPendingCallbacks) {
+  std::atomic<int> called{0};
+  {
+    auto log = OpenLog();
+    ASSERT_NE(log, nullptr);
+    for (int i = 0; i < 5; ++i) {
+      Result<AuditLog::Ticket> ticket = log->Write(Request("req_" + std::to_string(i)));
+      ASSERT_TRUE(ticket.ok());
+      log->WhenDurable(*ticket, [&](Status status) {
+        EXPECT_TRUE(status.ok());
+        ++called;
+      });
+    }
+  }
+  EXPECT_EQ(called.load(), 5);
 }
 
 }  // namespace
