@@ -10,6 +10,8 @@
 #   BENCH_KEYS_PER_ENV=10000 bench/load.sh    # 100,000 secrets (filling takes minutes)
 #   BENCH_SERVER_ARGS="--threads 32" bench/load.sh   # flags for svault server
 #   BENCH_CASES="health reveal" bench/load.sh        # a subset of the cases
+#   BENCH_PERF=reveal bench/load.sh    # also perf-records the server during one case, into
+#                                      # ./perf-reveal.data (perf report -i perf-reveal.data)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-10}"
@@ -52,7 +54,13 @@ for name in $cases; do
   else
     target=(-s "bench/load/$name.lua" "$url")
   fi
+  perf_pid=""
+  if [ "${BENCH_PERF:-}" = "$name" ]; then
+    perf record -q -g -p "$server_pid" -o "perf-$name.data" -- sleep "$seconds" 2>/dev/null &
+    perf_pid=$!
+  fi
   wrk -t2 -c"$connections" -d"${seconds}s" --latency "${target[@]}" >"$tmp/$name.txt"
+  [ -n "$perf_pid" ] && wait "$perf_pid"
 done
 
 echo

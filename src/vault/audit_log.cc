@@ -330,7 +330,8 @@ struct AuditLog::State {
   // Starts the next file when a line of `line_bytes` still needs it once no sync is under way
   // (the lock may be released meanwhile, so the caller rebuilds its line after).
   Status Rotate(std::unique_lock<std::mutex>& lock, size_t line_bytes);
-  Status Write(std::string_view line);
+  // Writes `batch` at the end of the file and makes it durable.
+  bool WriteAndSync(int fd, std::string_view batch) const;
   // What waiting for `ticket` answers now, or nullopt while it is neither durable nor cut.
   std::optional<Status> Settled(const Ticket& ticket) const {
     if (ticket.generation != generation || broken) return CannotWrite();
@@ -361,10 +362,14 @@ struct AuditLog::State {
   UniqueFd dir_fd;           // guarded by mu
   UniqueFd file_fd;          // guarded by mu
   uint64_t file_number = 1;  // guarded by mu
-  // Written: what the chain continues from (written with write(), maybe not yet durable).
-  uint64_t file_size = 0;  // guarded by mu; bytes of complete records in the current file
-  uint64_t last_seq = 0;   // guarded by mu
-  std::string last_hmac;   // guarded by mu
+  // Written: what the chain continues from (maybe still in `pending`, not yet durable).
+  // guarded by mu; bytes of complete records in the current file, `pending` included
+  uint64_t file_size = 0;
+  // guarded by mu; records not yet in the file: the sync thread writes them all with one
+  // write() before its fdatasync
+  std::string pending;
+  uint64_t last_seq = 0;  // guarded by mu
+  std::string last_hmac;  // guarded by mu
   // Durable: covered by an fdatasync that succeeded. Readers and head() see only these.
   uint64_t durable_size = 0;       // guarded by mu
   uint64_t durable_seq = 0;        // guarded by mu
@@ -444,11 +449,12 @@ Status AuditLog::State::Rotate(std::unique_lock<std::mutex>& lock, size_t line_b
   if (broken) return CannotWrite();
   if (!NeedsRotation(line_bytes)) return Status::Ok();  // another append rotated meanwhile
   if (durable_seq < last_seq) {
-    if (options.sync(file_fd.get()) != 0) {
+    if (!WriteAndSync(file_fd.get(), pending)) {
       CutUnsynced();
       synced.notify_all();
       return CannotWrite();
     }
+    pending.clear();
     ++syncs;
     MarkDurable();
     synced.notify_all();
@@ -471,15 +477,8 @@ Status AuditLog::State::Rotate(std::unique_lock<std::mutex>& lock, size_t line_b
   return Status::Ok();
 }
 
-Status AuditLog::State::Write(std::string_view line) {
-  if (WriteAll(file_fd.get(), line)) {
-    file_size += line.size();
-    return Status::Ok();
-  }
-  // Cut whatever part of the line reached the file, so the chain stays intact. When even that
-  // fails the file may end in a partial line: refuse further appends until Open cuts it.
-  if (ftruncate(file_fd.get(), static_cast<off_t>(file_size)) != 0) broken = true;
-  return CannotWrite();
+bool AuditLog::State::WriteAndSync(int fd, std::string_view batch) const {
+  return WriteAll(fd, batch) && options.sync(fd) == 0;
 }
 
 void AuditLog::State::CutUnsynced() {
@@ -487,6 +486,7 @@ void AuditLog::State::CutUnsynced() {
       options.sync(file_fd.get()) != 0) {
     broken = true;
   }
+  pending.clear();
   file_size = durable_size;
   last_seq = durable_seq;
   last_hmac = durable_hmac;
@@ -499,8 +499,10 @@ void AuditLog::State::SyncOnce(std::unique_lock<std::mutex>& lock) {
   const uint64_t target_seq = last_seq;
   std::string target_hmac = last_hmac;
   const int fd = file_fd.get();
+  const std::string batch = std::move(pending);
+  pending.clear();
   lock.unlock();
-  const bool ok = options.sync(fd) == 0;
+  const bool ok = WriteAndSync(fd, batch);
   lock.lock();
   syncing = false;
   if (ok) {
@@ -601,7 +603,8 @@ Result<AuditLog::Ticket> AuditLog::Write(const AuditEntry& entry) {
     if (!state.NeedsRotation(line.size())) break;
     SVAULT_RETURN_IF_ERROR(state.Rotate(lock, line.size()));
   }
-  SVAULT_RETURN_IF_ERROR(state.Write(line));
+  state.pending.append(line);
+  state.file_size += line.size();
   state.last_seq = seq;
   state.last_hmac = std::move(mac);
   state.work.notify_one();

@@ -90,15 +90,15 @@ class AuditLog {
     uint64_t generation = 0;  // which run of unsynced records it belongs to (see below)
   };
 
-  // Appends are group-committed: a record is written at once, and the log's sync thread runs
-  // one fdatasync for every record written so far whenever some are not yet durable, so one
-  // sync covers the records of many concurrent requests. On any failure (disk full, permission
-  // revoked, I/O error, a failed fdatasync) the records not yet durable are cut from the file,
-  // each of them fails (kUnavailable), and the chain continues from the last durable one, so it
-  // stays intact. Thread-safe; records are totally ordered by seq.
+  // Appends are group-committed: a record joins the chain at once, in memory, and the log's
+  // sync thread writes every record added so far with one write() and one fdatasync whenever
+  // some are not yet durable, so one sync covers the records of many concurrent requests. On any
+  // failure (disk full, permission revoked, I/O error, a failed fdatasync) the records not yet
+  // durable are cut from the file, each of them fails (kUnavailable), and the chain continues from
+  // the last durable one, so it stays intact. Thread-safe; records are totally ordered by seq.
 
-  // Writes one record without waiting for it to become durable. The caller must then wait for
-  // it (AwaitDurable or WhenDurable) before acting on it.
+  // Adds one record to the chain without waiting for it to reach the disk. The caller must then
+  // wait for it (AwaitDurable or WhenDurable) before acting on it.
   Result<Ticket> Write(const AuditEntry& entry);
   // Blocks until the record is durable (OK) or was cut (kUnavailable).
   Status AwaitDurable(Ticket ticket);

@@ -452,10 +452,15 @@ TEST_F(AuditLogTest, OpenFailsWhenDirectoryIsAFile) {
 // EFBIG (after a short write up to the limit). The limit applies to the whole process, so it is
 // set in a forked child; the child reports through its exit code and the parent checks the file.
 // `room` is how many bytes the child may still add: 0 fails the first write, a few bytes force a
-// partial line that Append must cut away.
-int AppendInChildWithFileSizeLimit(AuditLog& log, const std::string& path, off_t room) {
+// partial line that Append must cut away. The child opens a log of its own: a fork keeps only
+// the forking thread, so the parent's log has no sync thread there.
+int AppendInChildWithFileSizeLimit(const std::function<std::unique_ptr<AuditLog>()>& open,
+                                   const std::string& path, off_t room) {
   const pid_t pid = fork();
   if (pid == 0) {
+    std::unique_ptr<AuditLog> opened = open();
+    if (opened == nullptr) _exit(9);
+    AuditLog& log = *opened;
     signal(SIGXFSZ, SIG_IGN);
     struct stat st {};
     if (stat(path.c_str(), &st) != 0) _exit(10);
@@ -482,9 +487,10 @@ TEST_F(AuditLogTest, AppendFailsClosedWhenFileCannotGrow) {
   MustAppend(*log, Response("req_1"));
   const std::string before = ReadFile(FilePath(1));
 
-  EXPECT_EQ(AppendInChildWithFileSizeLimit(*log, FilePath(1), 0), 0);
+  auto open = [this] { return OpenLog(); };
+  EXPECT_EQ(AppendInChildWithFileSizeLimit(open, FilePath(1), 0), 0);
   EXPECT_EQ(ReadFile(FilePath(1)), before);
-  EXPECT_EQ(AppendInChildWithFileSizeLimit(*log, FilePath(1), 20), 0);
+  EXPECT_EQ(AppendInChildWithFileSizeLimit(open, FilePath(1), 20), 0);
   EXPECT_EQ(ReadFile(FilePath(1)), before);
 
   // The chain is intact: the next append (in this process, without the limit) verifies.
