@@ -4,7 +4,10 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <condition_variable>
 #include <mutex>
+#include <unordered_set>
 #include <vector>
 
 namespace svault::storage {
@@ -88,17 +91,37 @@ struct Connection {
                   "AND (?2 = x'' OR path < ?2) ORDER BY path LIMIT ?3"),
         scan_after(db,
                    "SELECT path, value FROM kv WHERE path > ?1 "
-                   "AND (?2 = x'' OR path < ?2) ORDER BY path LIMIT ?3") {}
+                   "AND (?2 = x'' OR path < ?2) ORDER BY path LIMIT ?3"),
+        begin(db, "BEGIN"),
+        begin_immediate(db, "BEGIN IMMEDIATE"),
+        commit(db, "COMMIT"),
+        rollback(db, "ROLLBACK"),
+        savepoint(db, "SAVEPOINT request"),
+        release(db, "RELEASE request"),
+        rollback_to(db, "ROLLBACK TO request") {}
 
   bool valid() const {
-    return get.valid() && put.valid() && del.valid() && del_range.valid() && scan_from.valid() &&
-           scan_after.valid();
+    for (const Statement* stmt :
+         {&get, &put, &del, &del_range, &scan_from, &scan_after, &begin, &begin_immediate, &commit,
+          &rollback, &savepoint, &release, &rollback_to}) {
+      if (!stmt->valid()) return false;
+    }
+    return true;
   }
   sqlite3* db() const { return handle.db; }
 
   DbHandle handle;
   Statement get, put, del, del_range, scan_from, scan_after;
+  // Prepared once: sqlite3_exec would parse them again for every transaction.
+  Statement begin, begin_immediate, commit, rollback, savepoint, release, rollback_to;
 };
+
+// Runs a statement that returns no rows.
+Status Run(Connection& conn, Statement& stmt, std::string_view what) {
+  const int rc = sqlite3_step(stmt.get());
+  stmt.Reset();
+  return rc == SQLITE_DONE ? Status::Ok() : DbError(conn.db(), what);
+}
 
 Status Exec(sqlite3* db, const char* sql) {
   char* error = nullptr;
@@ -110,11 +133,18 @@ Status Exec(sqlite3* db, const char* sql) {
 
 class SqliteStore;
 
+// A read transaction owns a pooled connection. A write transaction is a savepoint in the open
+// batch of the store's one writer connection: its Commit releases the savepoint into the batch,
+// lets the next writer in, and waits until a COMMIT (synchronous=FULL) covering the batch is
+// done. Whichever committed writer finds no COMMIT under way leads one; writers that arrive
+// meanwhile fill the next batch, so one sync covers many writes (group commit).
 class SqliteTransaction final : public Transaction {
  public:
-  SqliteTransaction(SqliteStore* store, std::unique_ptr<Connection> conn, TxnMode mode,
+  SqliteTransaction(SqliteStore* store, std::unique_ptr<Connection> conn)
+      : store_(store), conn_(conn.get()), owned_(std::move(conn)) {}
+  SqliteTransaction(SqliteStore* store, Connection* writer, uint64_t batch,
                     std::unique_lock<std::mutex> write_lock)
-      : store_(store), conn_(std::move(conn)), mode_(mode), write_lock_(std::move(write_lock)) {}
+      : store_(store), conn_(writer), batch_(batch), write_lock_(std::move(write_lock)) {}
   ~SqliteTransaction() override;
 
   Result<std::optional<std::string>> Get(std::string_view path) override;
@@ -126,12 +156,14 @@ class SqliteTransaction final : public Transaction {
   Status Commit() override;
 
  private:
+  bool writes() const { return owned_ == nullptr; }
   Status CheckWritable() const;
   Status StepDone(Statement& stmt, std::string_view what);
 
   SqliteStore* store_;
-  std::unique_ptr<Connection> conn_;
-  TxnMode mode_;
+  Connection* conn_;
+  std::unique_ptr<Connection> owned_;  // reads only
+  uint64_t batch_ = 0;                 // writes only: the batch the savepoint belongs to
   std::unique_lock<std::mutex> write_lock_;
   bool finished_ = false;
 };
@@ -145,11 +177,39 @@ class SqliteStore final : public Store {
   Result<std::unique_ptr<Transaction>> Begin(TxnMode mode) override;
   void Release(std::unique_ptr<Connection> conn);
 
+  // With write_mu_ held by `write_lock`: the savepoint was released into batch `batch`.
+  // Unlocks, then waits until the batch is committed (OK) or lost (kUnavailable).
+  Status CommitWrite(std::unique_lock<std::mutex>& write_lock, uint64_t batch);
+  // Waits until batch `batch` is committed (OK) or lost (kUnavailable), leading its COMMIT
+  // when none is under way.
+  Status AwaitBatch(uint64_t batch);
+  // With write_mu_ held: undoes an unreleased savepoint of batch `batch`, then unlocks.
+  void RollBackWrite(std::unique_lock<std::mutex>& write_lock, uint64_t batch);
+
  private:
+  Result<std::unique_ptr<Transaction>> BeginWrite();
+  // Takes write_mu_ and commits the open batch, if any; then every batch so far is settled.
+  void CommitBatch();
+  // With write_mu_ held: ends the open batch without committing; its writes fail.
+  void AbandonBatch();
+  void Settle(uint64_t batch, bool ok);
+
   SqliteOptions options_;
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<Connection>> pool_;  // guarded by pool_mu_
-  std::mutex write_mu_;                            // held by the one open write transaction
+
+  // Held by the one open write transaction, and by a COMMIT of a batch.
+  std::mutex write_mu_;
+  std::unique_ptr<Connection> writer_;  // guarded by write_mu_
+  bool batch_open_ = false;             // guarded by write_mu_
+  uint64_t batch_ = 0;                  // guarded by write_mu_; the open or last batch
+  size_t batch_members_ = 0;            // guarded by write_mu_; savepoints released into it
+
+  std::mutex commit_mu_;  // taken after write_mu_, never before
+  std::condition_variable settled_cv_;
+  bool committing_ = false;            // guarded by commit_mu_
+  uint64_t settled_ = 0;               // guarded by commit_mu_; batches up to it are settled
+  std::unordered_set<uint64_t> lost_;  // guarded by commit_mu_; settled without a commit
 };
 
 Result<std::unique_ptr<Connection>> SqliteStore::OpenConnection() {
@@ -208,9 +268,7 @@ Status SqliteStore::Migrate() {
 }
 
 Result<std::unique_ptr<Transaction>> SqliteStore::Begin(TxnMode mode) {
-  std::unique_lock<std::mutex> write_lock;
-  if (mode == TxnMode::kWrite) write_lock = std::unique_lock<std::mutex>(write_mu_);
-
+  if (mode == TxnMode::kWrite) return BeginWrite();
   std::unique_ptr<Connection> conn;
   {
     std::lock_guard<std::mutex> lock(pool_mu_);
@@ -223,9 +281,33 @@ Result<std::unique_ptr<Transaction>> SqliteStore::Begin(TxnMode mode) {
     SVAULT_ASSIGN_OR_RETURN(conn, OpenConnection());
     if (!conn->valid()) return DbError(conn->db(), "cannot prepare statements");
   }
-  SVAULT_RETURN_IF_ERROR(Exec(conn->db(), mode == TxnMode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN"));
+  SVAULT_RETURN_IF_ERROR(Run(*conn, conn->begin, "begin"));
+  return std::unique_ptr<Transaction>(new SqliteTransaction(this, std::move(conn)));
+}
+
+Result<std::unique_ptr<Transaction>> SqliteStore::BeginWrite() {
+  std::unique_lock<std::mutex> write_lock(write_mu_);
+  if (writer_ == nullptr) {
+    SVAULT_ASSIGN_OR_RETURN(writer_, OpenConnection());
+    if (!writer_->valid()) {
+      Status error = DbError(writer_->db(), "cannot prepare statements");
+      writer_.reset();
+      return error;
+    }
+  }
+  if (!batch_open_) {
+    SVAULT_RETURN_IF_ERROR(Run(*writer_, writer_->begin_immediate, "begin"));
+    batch_open_ = true;
+    ++batch_;
+    batch_members_ = 0;
+  }
+  Status savepoint = Run(*writer_, writer_->savepoint, "savepoint");
+  if (!savepoint.ok()) {
+    AbandonBatch();
+    return savepoint;
+  }
   return std::unique_ptr<Transaction>(
-      new SqliteTransaction(this, std::move(conn), mode, std::move(write_lock)));
+      new SqliteTransaction(this, writer_.get(), batch_, std::move(write_lock)));
 }
 
 void SqliteStore::Release(std::unique_ptr<Connection> conn) {
@@ -233,15 +315,84 @@ void SqliteStore::Release(std::unique_ptr<Connection> conn) {
   pool_.push_back(std::move(conn));
 }
 
+Status SqliteStore::CommitWrite(std::unique_lock<std::mutex>& write_lock, uint64_t batch) {
+  ++batch_members_;
+  write_lock.unlock();
+  return AwaitBatch(batch);
+}
+
+Status SqliteStore::AwaitBatch(uint64_t batch) {
+  std::unique_lock<std::mutex> lock(commit_mu_);
+  while (settled_ < batch) {
+    if (committing_) {
+      settled_cv_.wait(lock);
+      continue;
+    }
+    committing_ = true;
+    lock.unlock();
+    CommitBatch();
+    lock.lock();
+    committing_ = false;
+    settled_cv_.notify_all();
+  }
+  if (lost_.count(batch) != 0) return Unavailable("store: the commit failed; nothing was written");
+  return Status::Ok();
+}
+
+void SqliteStore::CommitBatch() {
+  std::lock_guard<std::mutex> write_lock(write_mu_);
+  if (!batch_open_) {
+    Settle(batch_, true);  // ended already (abandoned, and so marked lost)
+    return;
+  }
+  const bool ok = Run(*writer_, writer_->commit, "commit").ok();
+  if (!ok && !Run(*writer_, writer_->rollback, "rollback").ok()) writer_.reset();
+  batch_open_ = false;
+  Settle(batch_, ok);
+}
+
+void SqliteStore::RollBackWrite(std::unique_lock<std::mutex>& write_lock, uint64_t batch) {
+  const bool undone = batch == batch_ && batch_open_ &&
+                      Run(*writer_, writer_->rollback_to, "rollback").ok() &&
+                      Run(*writer_, writer_->release, "release").ok();
+  // A batch nobody else joined is ended at once, so the database is not held locked for writes.
+  if (!undone || batch_members_ == 0) AbandonBatch();
+  // What this transaction read may include the batch's writes: the caller answers only once
+  // they are durable (or lost), never on the strength of a write that may yet vanish.
+  const bool others_pending = batch_open_ && batch == batch_;
+  write_lock.unlock();
+  if (others_pending) (void)AwaitBatch(batch);
+}
+
+void SqliteStore::AbandonBatch() {
+  if (!batch_open_) return;
+  if (!Run(*writer_, writer_->rollback, "rollback").ok()) writer_.reset();  // unknown state
+  batch_open_ = false;
+  Settle(batch_, batch_members_ == 0);
+}
+
+void SqliteStore::Settle(uint64_t batch, bool ok) {
+  {
+    std::lock_guard<std::mutex> lock(commit_mu_);
+    if (!ok) lost_.insert(batch);
+    settled_ = std::max(settled_, batch);
+  }
+  settled_cv_.notify_all();
+}
+
 SqliteTransaction::~SqliteTransaction() {
-  if (!finished_ && Exec(conn_->db(), "ROLLBACK").ok()) finished_ = true;
+  if (writes()) {
+    if (!finished_) store_->RollBackWrite(write_lock_, batch_);
+    return;
+  }
+  if (!finished_ && Run(*conn_, conn_->rollback, "rollback").ok()) finished_ = true;
   // A connection whose rollback failed is in an unknown state: drop it rather than reuse it.
-  if (finished_) store_->Release(std::move(conn_));
+  if (finished_) store_->Release(std::move(owned_));
 }
 
 Status SqliteTransaction::CheckWritable() const {
   if (finished_) return Internal("store: transaction already finished");
-  if (mode_ != TxnMode::kWrite) return Internal("store: write in a read transaction");
+  if (!writes()) return Internal("store: write in a read transaction");
   return Status::Ok();
 }
 
@@ -307,11 +458,14 @@ Result<std::vector<Entry>> SqliteTransaction::Scan(std::string_view prefix,
 
 Status SqliteTransaction::Commit() {
   if (finished_) return Internal("store: transaction already finished");
-  Status status = Exec(conn_->db(), "COMMIT");
-  if (!status.ok()) return status;  // the destructor rolls back
+  if (!writes()) {
+    SVAULT_RETURN_IF_ERROR(Run(*conn_, conn_->commit, "commit"));
+    finished_ = true;
+    return Status::Ok();
+  }
+  SVAULT_RETURN_IF_ERROR(Run(*conn_, conn_->release, "release"));  // the destructor rolls back
   finished_ = true;
-  if (write_lock_.owns_lock()) write_lock_.unlock();
-  return Status::Ok();
+  return store_->CommitWrite(write_lock_, batch_);
 }
 
 // Creates the database file 0600 before SQLite sees it (SQLite gives its -wal and -shm files

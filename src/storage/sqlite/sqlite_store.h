@@ -1,5 +1,12 @@
 // The embedded SQLite store: one file, WAL, synchronous=FULL (durable commits), secure_delete on,
 // numbered schema migrations applied at open. The file is created 0600.
+//
+// Write transactions are group-committed: each is a savepoint in a batch on one writer
+// connection, and one COMMIT (one WAL sync) covers every write that joined the batch while the
+// previous COMMIT ran. Commit() still returns only once its own writes are durable; if the
+// batch's COMMIT fails, every write in it fails and nothing of it remains. A write transaction
+// sees the writes of its batch before they are durable, so one that ends without committing
+// (a check that failed, say) also waits for its batch before its caller answers.
 #ifndef SVAULT_STORAGE_SQLITE_SQLITE_STORE_H_
 #define SVAULT_STORAGE_SQLITE_SQLITE_STORE_H_
 
