@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <unordered_set>
 #include <vector>
 
@@ -198,8 +200,11 @@ class SqliteStore final : public Store {
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<Connection>> pool_;  // guarded by pool_mu_
 
+  static constexpr int kMaxYields = 64;
+
   // Held by the one open write transaction, and by a COMMIT of a batch.
   std::mutex write_mu_;
+  std::atomic<int> entering_{0};        // writers waiting for write_mu_ to begin
   std::unique_ptr<Connection> writer_;  // guarded by write_mu_
   bool batch_open_ = false;             // guarded by write_mu_
   uint64_t batch_ = 0;                  // guarded by write_mu_; the open or last batch
@@ -286,7 +291,9 @@ Result<std::unique_ptr<Transaction>> SqliteStore::Begin(TxnMode mode) {
 }
 
 Result<std::unique_ptr<Transaction>> SqliteStore::BeginWrite() {
+  ++entering_;
   std::unique_lock<std::mutex> write_lock(write_mu_);
+  --entering_;
   if (writer_ == nullptr) {
     SVAULT_ASSIGN_OR_RETURN(writer_, OpenConnection());
     if (!writer_->valid()) {
@@ -340,7 +347,14 @@ Status SqliteStore::AwaitBatch(uint64_t batch) {
 }
 
 void SqliteStore::CommitBatch() {
-  std::lock_guard<std::mutex> write_lock(write_mu_);
+  std::unique_lock<std::mutex> write_lock(write_mu_);
+  // Writers already waiting for the lock join this batch first: committing ahead of them would
+  // leave each for a sync of its own. Bounded, so a steady stream of writers cannot starve it.
+  for (int i = 0; i < kMaxYields && entering_.load() > 0; ++i) {
+    write_lock.unlock();
+    std::this_thread::yield();
+    write_lock.lock();
+  }
   if (!batch_open_) {
     Settle(batch_, true);  // ended already (abandoned, and so marked lost)
     return;
@@ -348,6 +362,7 @@ void SqliteStore::CommitBatch() {
   const bool ok = Run(*writer_, writer_->commit, "commit").ok();
   if (!ok && !Run(*writer_, writer_->rollback, "rollback").ok()) writer_.reset();
   batch_open_ = false;
+  if (ok && options_.after_commit) options_.after_commit();
   Settle(batch_, ok);
 }
 

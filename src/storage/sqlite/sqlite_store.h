@@ -10,6 +10,7 @@
 #ifndef SVAULT_STORAGE_SQLITE_SQLITE_STORE_H_
 #define SVAULT_STORAGE_SQLITE_SQLITE_STORE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -20,6 +21,9 @@ namespace svault::storage {
 struct SqliteOptions {
   std::string path;  // database file; created when missing
   int busy_timeout_ms = 10'000;
+  // Called after each group COMMIT that succeeded, with the writer lock held (tests count
+  // commits through it, or slow them down as a slow disk would).
+  std::function<void()> after_commit = nullptr;
 };
 
 // Opens (creating when needed) and migrates the database. kUnavailable when the file cannot be

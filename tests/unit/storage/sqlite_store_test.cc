@@ -1,12 +1,19 @@
 #include "storage/sqlite/sqlite_store.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <string>
 #include <thread>
+#include <vector>
 
 namespace svault::storage {
 namespace {
@@ -132,6 +139,97 @@ TEST_F(SqliteStoreTest, UnopenablePathIsUnavailable) {
   auto store = OpenSqliteStore({.path = dir_ + "/no/such/dir/vault.db"});
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), Code::kUnavailable);
+}
+
+// Writers that commit while a COMMIT is under way share the next one, and each still returns
+// only once its own write is durable: here, visible to a new reader when Commit returns.
+TEST_F(SqliteStoreTest, ConcurrentWritesShareCommits) {
+  std::atomic<int> commits{0};
+  auto opened = OpenSqliteStore({.path = dir_ + "/group.db", .after_commit = [&] {
+                                   ++commits;
+                                   std::this_thread::sleep_for(std::chrono::milliseconds(2));
+                                 }});
+  ASSERT_TRUE(opened.ok());
+  Store& store = **opened;
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 25;
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::string key = "k" + std::to_string(t) + "_" + std::to_string(i);
+        auto txn = store.Begin(TxnMode::kWrite);
+        if (!txn.ok() || !(*txn)->Put(key, "v").ok() || !(*txn)->Commit().ok()) {
+          ++failed;
+          continue;
+        }
+        auto read = store.Begin(TxnMode::kRead);
+        if (!read.ok() || !(*read)->Get(key).value().has_value()) ++failed;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_LE(commits.load(), kThreads * kPerThread / 2) << "expected writes to share commits";
+  auto read = store.Begin(TxnMode::kRead);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ((*read)->Scan("k", "", 1000).value().size(), size_t{kThreads * kPerThread});
+}
+
+// A COMMIT that cannot be written fails every write of its batch, and none of them remains. The
+// file size limit that makes the WAL unable to grow applies to a whole process, so the writes
+// run in a forked child (which opens its own store) and report through its exit code.
+int WriteInChildWithFullDisk(const std::string& path) {
+  const pid_t pid = fork();
+  if (pid != 0) {
+    int wstatus = 0;
+    if (pid < 0 || waitpid(pid, &wstatus, 0) != pid || !WIFEXITED(wstatus)) return -1;
+    return WEXITSTATUS(wstatus);
+  }
+  auto opened = OpenSqliteStore({.path = path});
+  if (!opened.ok()) _exit(10);
+  Store& store = **opened;
+  {
+    auto txn = store.Begin(TxnMode::kWrite);
+    if (!txn.ok() || !(*txn)->Put("kept", "1").ok() || !(*txn)->Commit().ok()) _exit(11);
+  }
+  struct stat st {};
+  if (stat((path + "-wal").c_str(), &st) != 0) _exit(12);
+  signal(SIGXFSZ, SIG_IGN);
+  const rlim_t limit = static_cast<rlim_t>(st.st_size);
+  struct rlimit rl = {limit, limit};
+  if (setrlimit(RLIMIT_FSIZE, &rl) != 0) _exit(13);
+  std::atomic<int> committed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      auto txn = store.Begin(TxnMode::kWrite);
+      if (!txn.ok()) return;
+      const std::string value(64 * 1024, 'x');
+      if ((*txn)->Put("lost" + std::to_string(t), value).ok() && (*txn)->Commit().ok()) {
+        ++committed;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  _exit(committed.load() == 0 ? 0 : 14);
+}
+
+TEST_F(SqliteStoreTest, AFailedCommitFailsItsWholeBatchAndLeavesNothing) {
+  const std::string path = dir_ + "/full.db";
+  EXPECT_EQ(WriteInChildWithFullDisk(path), 0);
+  auto opened = OpenSqliteStore({.path = path});
+  ASSERT_TRUE(opened.ok());
+  auto read = (*opened)->Begin(TxnMode::kRead);
+  ASSERT_TRUE(read.ok());
+  EXPECT_TRUE((*read)->Get("kept").value().has_value());
+  EXPECT_TRUE((*read)->Scan("lost", "", 10).value().empty());
+  read->reset();
+  auto txn = (*opened)->Begin(TxnMode::kWrite);
+  ASSERT_TRUE(txn.ok());
+  ASSERT_TRUE((*txn)->Put("after", "1").ok());
+  EXPECT_TRUE((*txn)->Commit().ok());
 }
 
 }  // namespace
