@@ -66,6 +66,6 @@ done
 echo
 echo "svault $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, wrk -t2 -c$connections -d${seconds}s on the same machine, audit on"
 echo "$envs environments x $keys secrets; fdatasync on the data disk: p50 ${fsync_p50} ms, p99 ${fsync_p99} ms"
-echo "server resident memory at the end: $(awk '/VmRSS/ {print $2, $3}' "/proc/$server_pid/status")"
+echo "server resident memory at the end: $(awk '/VmRSS/ {print $2, $3}' "/proc/$server_pid/status"), peak $(awk '/VmHWM/ {print $2, $3}' "/proc/$server_pid/status")"
 echo
 /usr/bin/python3 bench/load/report.py "$tmp"

@@ -134,9 +134,14 @@ Status Vault::DeleteSecret(std::string_view env_id, std::string_view key) {
 
 Result<std::optional<SecretValue>> Vault::ReadValue(storage::Transaction& txn, const EnvRecord& env,
                                                     std::string_view key,
-                                                    std::optional<uint64_t> version) {
-  SVAULT_ASSIGN_OR_RETURN(auto meta, LoadMeta(txn, env.uid, key));
-  if (!meta) return std::optional<SecretValue>();
+                                                    std::optional<uint64_t> version,
+                                                    const SecretMeta* meta) {
+  std::optional<SecretMeta> loaded;
+  if (meta == nullptr) {
+    SVAULT_ASSIGN_OR_RETURN(loaded, LoadMeta(txn, env.uid, key));
+    if (!loaded) return std::optional<SecretValue>();
+    meta = &*loaded;
+  }
   const uint64_t wanted = version.value_or(meta->version);
   SVAULT_ASSIGN_OR_RETURN(auto text, txn.Get(paths::Version(env.uid, key, wanted)));
   if (!text) return std::optional<SecretValue>();
@@ -154,7 +159,7 @@ Result<SecretValue> Vault::RevealSecret(std::string_view env_id, std::string_vie
   SVAULT_ASSIGN_OR_RETURN(EnvRecord env, RequireEnv(*txn, env_id));
   SVAULT_ASSIGN_OR_RETURN(auto meta, LoadMeta(*txn, env.uid, key));
   if (!meta) return NoSuchSecret();
-  SVAULT_ASSIGN_OR_RETURN(auto value, ReadValue(*txn, env, key, version));
+  SVAULT_ASSIGN_OR_RETURN(auto value, ReadValue(*txn, env, key, version, &*meta));
   if (!value) return NotFound("no such version");
   return std::move(*value);
 }

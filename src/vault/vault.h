@@ -342,9 +342,11 @@ class Vault {
   void BackgroundLoop();
   Result<uint64_t> HighestVersionEver(storage::Transaction& txn, const EnvRecord& env);
   // The value of `version` (current when nullopt), or nullopt when the key or version is gone.
+  // `meta` is the key's live metadata when the caller has it already (nullptr: looked up).
   Result<std::optional<SecretValue>> ReadValue(storage::Transaction& txn, const EnvRecord& env,
                                                std::string_view key,
-                                               std::optional<uint64_t> version);
+                                               std::optional<uint64_t> version,
+                                               const SecretMeta* meta = nullptr);
   // Mints a random token for `principal`, stores its record and hash, and returns the token.
   static Result<SecretBytes> StoreToken(storage::Transaction& txn,
                                         const crypto::GuardedKey& hash_key,
