@@ -11,7 +11,7 @@
 #   BENCH_SERVER_ARGS="--threads 32" bench/load.sh   # flags for svault server
 #   BENCH_CASES="health reveal" bench/load.sh        # a subset of the cases
 #   BENCH_PERF=reveal bench/load.sh    # also perf-records the server during one case, into
-#                                      # ./perf-reveal.data (perf report -i perf-reveal.data)
+#                                      # build-release/perf-reveal.data (then perf report -i)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-10}"
@@ -56,7 +56,7 @@ for name in $cases; do
   fi
   perf_pid=""
   if [ "${BENCH_PERF:-}" = "$name" ]; then
-    perf record -q -g -p "$server_pid" -o "perf-$name.data" -- sleep "$seconds" 2>/dev/null &
+    perf record -q -g -p "$server_pid" -o "build-release/perf-$name.data" -- sleep "$seconds" 2>/dev/null &
     perf_pid=$!
   fi
   wrk -t2 -c"$connections" -d"${seconds}s" --latency "${target[@]}" >"$tmp/$name.txt"
