@@ -4,7 +4,7 @@
 # 64 connections, SECONDS each, default 10) against six cases. Prints requests/s, p50 and p99 of
 # each, and each one's ratio to GET /sys/health measured in the same run (the limit of our own
 # stack: same server, same threads), with the audit log on, beside the disk's fdatasync latency
-# and the server's resident memory.
+# and the server's resident memory, and the server's own CPU time per request.
 #
 #   bench/load.sh [SECONDS]
 #   BENCH_KEYS_PER_ENV=10000 bench/load.sh    # 100,000 secrets (filling takes minutes)
@@ -48,6 +48,9 @@ export BENCH_BPMN="$PWD/bench/data/servicenow-dense.bpmn"
 read -r fsync_p50 fsync_p99 < <(/usr/bin/python3 bench/load/fsync.py "$tmp/data")
 
 url="http://127.0.0.1:$port"
+server_cpu_ticks() {  # user + system time of the server so far
+  awk '{print $14 + $15}' "/proc/$server_pid/stat"
+}
 for name in $cases; do
   if [ "$name" = health ]; then
     target=("$url/api/v1/sys/health")
@@ -59,7 +62,9 @@ for name in $cases; do
     perf record -q -g -p "$server_pid" -o "build-release/perf-$name.data" -- sleep "$seconds" 2>/dev/null &
     perf_pid=$!
   fi
+  cpu_before="$(server_cpu_ticks)"
   wrk -t2 -c"$connections" -d"${seconds}s" --latency "${target[@]}" >"$tmp/$name.txt"
+  echo "$(($(server_cpu_ticks) - cpu_before)) $(getconf CLK_TCK)" >"$tmp/$name.cpu"
   [ -n "$perf_pid" ] && wait "$perf_pid"
 done
 

@@ -30,18 +30,31 @@ def parse(path):
     return rps, p50, p99, int(bad.group(1)) if bad else 0, errors.group(1) if errors else ""
 
 
+def cpu_per_request(path):
+    """Server CPU (user + system) per request in microseconds, from DIR/<case>.cpu."""
+    try:
+        ticks, per_second = map(int, open(path).read().split())
+    except (OSError, ValueError):
+        return float("nan")
+    text = open(path[:-4] + ".txt").read()
+    requests = int(re.search(r"(\d+) requests in", text).group(1))
+    return ticks / per_second / max(requests, 1) * 1e6
+
+
 def main():
     directory = sys.argv[1]
     import os
     cases = [(n, t) for n, t in CASES if os.path.exists(f"{directory}/{n}.txt")]
     rows = {name: parse(f"{directory}/{name}.txt") for name, _ in cases}
     health = rows["health"][0] if "health" in rows else float("nan")
-    print(f"| case | requests/s | × health | p50 ms | p99 ms | not 2xx |")
-    print(f"| --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| case | requests/s | × health | p50 ms | p99 ms | server CPU µs/request | not 2xx |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, title in cases:
         rps, p50, p99, bad, errors = rows[name]
+        cpu = cpu_per_request(f"{directory}/{name}.cpu")
         note = f" ({errors})" if errors else ""
-        print(f"| {title} | {rps:,.0f} | {rps / health:.2f} | {p50:.2f} | {p99:.2f} | {bad}{note} |")
+        print(f"| {title} | {rps:,.0f} | {rps / health:.2f} | {p50:.2f} | {p99:.2f} | {cpu:.0f} "
+              f"| {bad}{note} |")
     if any(rows[name][3] for name, _ in cases):
         sys.exit("report: some answers were not 2xx: the figures above are not valid")
 
