@@ -19,6 +19,7 @@ envs="${BENCH_ENVS:-10}"
 keys="${BENCH_KEYS_PER_ENV:-1000}"
 connections="${BENCH_CONNECTIONS:-64}"
 cases="${BENCH_CASES:-health reveal resolve render put mixed}"
+wrk_threads=$((connections < 2 ? 1 : 2))  # wrk needs a connection per thread
 
 ./scripts/setup-deps.sh >/dev/null
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DSVAULT_BUILD_TESTS=OFF >/dev/null
@@ -63,13 +64,13 @@ for name in $cases; do
     perf_pid=$!
   fi
   cpu_before="$(server_cpu_ticks)"
-  wrk -t2 -c"$connections" -d"${seconds}s" --latency "${target[@]}" >"$tmp/$name.txt"
+  wrk -t"$wrk_threads" -c"$connections" -d"${seconds}s" --latency "${target[@]}" >"$tmp/$name.txt"
   echo "$(($(server_cpu_ticks) - cpu_before)) $(getconf CLK_TCK)" >"$tmp/$name.cpu"
   [ -n "$perf_pid" ] && wait "$perf_pid"
 done
 
 echo
-echo "svault $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, wrk -t2 -c$connections -d${seconds}s on the same machine, audit on"
+echo "svault $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, wrk -t$wrk_threads -c$connections -d${seconds}s on the same machine, audit on"
 echo "$envs environments x $keys secrets; fdatasync on the data disk: p50 ${fsync_p50} ms, p99 ${fsync_p99} ms"
 echo "server resident memory at the end: $(awk '/VmRSS/ {print $2, $3}' "/proc/$server_pid/status"), peak $(awk '/VmHWM/ {print $2, $3}' "/proc/$server_pid/status")"
 echo
