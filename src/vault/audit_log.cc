@@ -237,6 +237,14 @@ std::optional<uint64_t> LeadingSeq(std::string_view line) {
   return seq;
 }
 
+// The seq of a file's first record, read from its first few bytes; nullopt when the file is
+// empty or does not start with a record.
+std::optional<uint64_t> FirstSeq(const std::string& path) {
+  Result<std::string> head = ReadFileText(path, 64);
+  if (!head.ok()) return std::nullopt;
+  return LeadingSeq(*head);
+}
+
 bool IsLowerHex(std::string_view text) {
   return std::all_of(text.begin(), text.end(),
                      [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
@@ -671,11 +679,17 @@ Result<std::vector<std::string>> AuditLog::Read(
   std::vector<std::string> records;
   if (limit == 0) return records;
 
-  // TODO(#5): keep an index of each file's first seq so Read skips files wholly before `after`
-  // instead of scanning them; needed once audit history outgrows a few files.
   SVAULT_ASSIGN_OR_RETURN(std::vector<uint64_t> numbers, ListFileNumbers(state_->options.dir));
-  for (uint64_t number : numbers) {
+  for (size_t i = 0; i < numbers.size(); ++i) {
+    const uint64_t number = numbers[i];
     if (number > newest || records.size() >= limit) break;
+    // A file whose successor starts at or before after + 1 holds only records up to `after`:
+    // skipped after reading a few bytes of that successor, instead of being scanned whole.
+    if (i + 1 < numbers.size() && numbers[i + 1] <= newest) {
+      const std::optional<uint64_t> next_first =
+          FirstSeq(FilePath(state_->options.dir, numbers[i + 1]));
+      if (next_first && *next_first <= after + 1) continue;
+    }
     const size_t max_bytes = number == newest ? newest_size : std::numeric_limits<size_t>::max();
     SVAULT_ASSIGN_OR_RETURN(std::string content,
                             ReadFileText(FilePath(state_->options.dir, number), max_bytes));

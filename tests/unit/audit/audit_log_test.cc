@@ -774,6 +774,29 @@ TEST_F(AuditLogTest, AFailedFdatasyncFailsItsRecordsAndCutsThem) {
   EXPECT_EQ(report.records, acknowledged.size());
 }
 
+// Read skips the files that hold only records up to `after`, judging by where the next file
+// starts, and answers the same records at every boundary.
+TEST_F(AuditLogTest, ReadSkipsFilesWhollyBeforeAfter) {
+  options_.max_file_bytes = 1200;  // two records per file
+  auto log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  for (int i = 1; i <= 7; ++i) MustAppend(*log, Request("req_" + std::to_string(i)));
+  auto everything = [](const std::optional<std::string>&) { return true; };
+  for (uint64_t after = 0; after <= 7; ++after) {
+    Result<std::vector<std::string>> read = log->Read(after, 100, everything);
+    ASSERT_TRUE(read.ok()) << after;
+    std::vector<uint64_t> expected;
+    for (uint64_t seq = after + 1; seq <= 7; ++seq) expected.push_back(seq);
+    EXPECT_EQ(Seqs(*read), expected) << "after " << after;
+  }
+  // File 1 (seqs 1 and 2) is not even parsed once the reader is past it.
+  std::ofstream(FilePath(1), std::ios::trunc) << "not a record\n";
+  Result<std::vector<std::string>> past = log->Read(2, 100, everything);
+  ASSERT_TRUE(past.ok()) << past.status().ToString();
+  EXPECT_THAT(Seqs(*past), ElementsAre(3, 4, 5, 6, 7));
+  EXPECT_FALSE(log->Read(0, 100, everything).ok());
+}
+
 // WhenDurable answers on the sync thread, not the caller's, once a sync covered the record;
 // many records written before one sync are settled by it together.
 TEST_F(AuditLogTest, WhenDurableCallsBackOnceTheRecordIsDurable) {
