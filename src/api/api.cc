@@ -443,6 +443,8 @@ awaitable<HttpResponse> Api::Handle(const HttpRequest& request) {
   audit.SetTarget(route, params, request);
 
   // 2. Token. The request record is durable before anything executes, 401s included.
+  // TODO(#5): the token, the access check and the handler each open a read transaction (three
+  // per reveal); one per request, or a principal cache invalidated on revoke, ends it.
   Result<vault::Principal> principal = vault_.Authenticate(BearerToken(request.authorization));
   if (principal.ok()) audit.SetPrincipal(*principal);
   // 3. Capability and scope, decided now (it writes nothing) so that only a caller who may run
