@@ -342,8 +342,14 @@ struct AuditLog::State {
   bool WriteAndSync(int fd, std::string_view batch) const;
   // What waiting for `ticket` answers now, or nullopt while it is neither durable nor cut.
   std::optional<Status> Settled(const Ticket& ticket) const {
-    if (ticket.generation != generation || broken) return CannotWrite();
+    // A record of an earlier generation was either durable before the cut that ended its
+    // generation, or cut by it.
+    if (ticket.generation < generation) {
+      if (ticket.seq <= durable_at_cut[ticket.generation]) return Status::Ok();
+      return CannotWrite();
+    }
     if (durable_seq >= ticket.seq) return Status::Ok();
+    if (broken) return CannotWrite();
     return std::nullopt;
   }
   // The sync thread: one fdatasync for every record written so far whenever some are not yet
@@ -379,10 +385,12 @@ struct AuditLog::State {
   uint64_t last_seq = 0;  // guarded by mu
   std::string last_hmac;  // guarded by mu
   // Durable: covered by an fdatasync that succeeded. Readers and head() see only these.
-  uint64_t durable_size = 0;       // guarded by mu
-  uint64_t durable_seq = 0;        // guarded by mu
-  std::string durable_hmac;        // guarded by mu
-  uint64_t generation = 0;         // guarded by mu; +1 each time unsynced records are cut
+  uint64_t durable_size = 0;  // guarded by mu
+  uint64_t durable_seq = 0;   // guarded by mu
+  std::string durable_hmac;   // guarded by mu
+  uint64_t generation = 0;    // guarded by mu; +1 each time unsynced records are cut
+  // guarded by mu; for each ended generation, the last seq that was durable when it ended
+  std::vector<uint64_t> durable_at_cut;
   bool syncing = false;            // guarded by mu; an fdatasync is under way
   uint64_t syncs = 0;              // guarded by mu; fdatasyncs that covered records
   std::condition_variable synced;  // durable_seq or generation moved
@@ -498,6 +506,7 @@ void AuditLog::State::CutUnsynced() {
   file_size = durable_size;
   last_seq = durable_seq;
   last_hmac = durable_hmac;
+  durable_at_cut.push_back(durable_seq);  // generation `generation` ends here
   ++generation;
 }
 

@@ -861,6 +861,33 @@ TEST_F(AuditLogTest, WhenDurableReportsACutRecordAndAnswersSettledOnesAtOnce) {
   EXPECT_EQ(MustAppend(*log, Request("req_next")), 2u);
 }
 
+// A record that became durable stays reported durable after a later sync fails and cuts the
+// records written after it.
+TEST_F(AuditLogTest, ADurableRecordIsNotReportedLostByALaterFailure) {
+  std::atomic<bool> fail{false};
+  options_.sync = [&](int fd) { return fail.exchange(false) ? -1 : ::fdatasync(fd); };  // once
+  auto log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  Result<AuditLog::Ticket> kept = log->Write(Request("req_kept"));
+  ASSERT_TRUE(kept.ok());
+  ASSERT_TRUE(log->AwaitDurable(*kept).ok());
+  fail = true;
+  Result<AuditLog::Ticket> cut = log->Write(Request("req_cut"));
+  ASSERT_TRUE(cut.ok());
+  EXPECT_EQ(log->AwaitDurable(*cut).code(), Code::kUnavailable);
+  EXPECT_TRUE(log->AwaitDurable(*kept).ok());
+  std::optional<Status> answer;
+  log->WhenDurable(*kept, [&](Status status) { answer = std::move(status); });
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_TRUE(answer->ok());
+  // The seq the cut record had is taken again by the next record; its old ticket stays lost.
+  Result<AuditLog::Ticket> next = log->Write(Request("req_next"));
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->seq, cut->seq);
+  EXPECT_TRUE(log->AwaitDurable(*next).ok());
+  EXPECT_EQ(log->AwaitDurable(*cut).code(), Code::kUnavailable);
+}
+
 // Destroying the log settles what is pending first: no callback is lost.
 TEST_F(AuditLogTest, ClosingTheLogSettlesPendingCallbacks) {
   std::atomic<int> called{0};
