@@ -489,6 +489,14 @@ awaitable<HttpResponse> Api::Handle(const HttpRequest& request) {
     gate_->Open();
     Log(LogLevel::kInfo, "vault sealed", {{"request_id", request.request_id}});
   }
+  if (!finished.ok() && outcome.status.ok() && Writes(*route)) {
+    // The change is committed and cannot be withheld; say so, so that a client does not repeat
+    // it blindly. Its request record names it.
+    co_return ErrorResponse({Code::kUnavailable,
+                             "the change was made, but its audit outcome record could not be "
+                             "written; check its state before retrying"},
+                            request.request_id);
+  }
   if (!finished.ok()) co_return ErrorResponse(finished, request.request_id);
   co_return std::move(outcome.response);
 }
