@@ -469,7 +469,15 @@ awaitable<HttpResponse> Api::Handle(const HttpRequest& request) {
     };
     if (Writes(*route)) {
       outcome = co_await asio::co_spawn(
-          writers_, [&]() -> awaitable<Outcome> { co_return execute(); }, asio::use_awaitable);
+          writers_,
+          [&]() -> awaitable<Outcome> {
+            Outcome out = execute();
+            // A refusal may rest on other requests' writes that were lost with their commit.
+            Status lost = vault_.TakeLostReads();
+            if (!out.status.ok() && !lost.ok()) out.status = std::move(lost);
+            co_return out;
+          },
+          asio::use_awaitable);
     } else {
       outcome = execute();
     }

@@ -51,6 +51,12 @@ class Store {
   // Starts a transaction. Write transactions are serialised; reads see a consistent snapshot
   // and never block on writers. Every transaction must be destroyed before its Store.
   virtual Result<std::unique_ptr<Transaction>> Begin(TxnMode mode) = 0;
+
+  // Write transactions may be group-committed, and one may then read writes of others that are
+  // not yet durable. If a write transaction of the calling thread ended without committing
+  // after reading writes that were then lost (their commit failed), answers kUnavailable, once:
+  // an answer the caller based on those reads (a conflict, say) must not be given. OK otherwise.
+  virtual Status TakeLostReads() { return Status::Ok(); }
 };
 
 }  // namespace svault::storage

@@ -157,6 +157,10 @@ class Vault {
   Vault(storage::Store& store, const Clock& clock, VaultOptions options);
   ~Vault();
 
+  // After a write call of this thread failed: kUnavailable when the failure rests on writes of
+  // other requests that were then lost (Store::TakeLostReads), so that answer must not be given.
+  Status TakeLostReads() { return store_.TakeLostReads(); }
+
   // ---- Lifecycle (DESIGN.md §5) --------------------------------------------------------------
 
   // Whether the store holds an initialised vault.

@@ -135,6 +135,9 @@ Status Exec(sqlite3* db, const char* sql) {
 
 class SqliteStore;
 
+// The store whose lost batch a write transaction of this thread read from (see TakeLostReads).
+thread_local const SqliteStore* lost_reads_of_thread = nullptr;
+
 // A read transaction owns a pooled connection. A write transaction is a savepoint in the open
 // batch of the store's one writer connection: its Commit releases the savepoint into the batch,
 // lets the next writer in, and waits until a COMMIT (synchronous=FULL) covering the batch is
@@ -177,6 +180,7 @@ class SqliteStore final : public Store {
   Result<std::unique_ptr<Connection>> OpenConnection();
   Status Migrate();
   Result<std::unique_ptr<Transaction>> Begin(TxnMode mode) override;
+  Status TakeLostReads() override;
   void Release(std::unique_ptr<Connection> conn);
 
   // With write_mu_ held by `write_lock`: the savepoint was released into batch `batch`.
@@ -373,10 +377,16 @@ void SqliteStore::RollBackWrite(std::unique_lock<std::mutex>& write_lock, uint64
   // A batch nobody else joined is ended at once, so the database is not held locked for writes.
   if (!undone || batch_members_ == 0) AbandonBatch();
   // What this transaction read may include the batch's writes: the caller answers only once
-  // they are durable (or lost), never on the strength of a write that may yet vanish.
+  // they are durable, and learns through TakeLostReads when they were lost instead.
   const bool others_pending = batch_open_ && batch == batch_;
   write_lock.unlock();
-  if (others_pending) (void)AwaitBatch(batch);
+  if (others_pending && !AwaitBatch(batch).ok()) lost_reads_of_thread = this;
+}
+
+Status SqliteStore::TakeLostReads() {
+  if (lost_reads_of_thread != this) return Status::Ok();
+  lost_reads_of_thread = nullptr;
+  return Unavailable("store: a commit this request depended on failed; nothing was written");
 }
 
 void SqliteStore::AbandonBatch() {

@@ -6,7 +6,8 @@
 // previous COMMIT ran. Commit() still returns only once its own writes are durable; if the
 // batch's COMMIT fails, every write in it fails and nothing of it remains. A write transaction
 // sees the writes of its batch before they are durable, so one that ends without committing
-// (a check that failed, say) also waits for its batch before its caller answers.
+// (a check that failed, say) also waits for its batch before its caller answers, and
+// TakeLostReads tells that caller when the batch was lost.
 #ifndef SVAULT_STORAGE_SQLITE_SQLITE_STORE_H_
 #define SVAULT_STORAGE_SQLITE_SQLITE_STORE_H_
 

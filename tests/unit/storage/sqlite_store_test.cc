@@ -216,6 +216,62 @@ int WriteInChildWithFullDisk(const std::string& path) {
   _exit(committed.load() == 0 ? 0 : 14);
 }
 
+// A write transaction that reads another's write in its batch and ends without committing
+// waits for the batch; when the batch is lost, TakeLostReads says so, once. (Forked for the file
+// size limit, as above.)
+int LoseAReadInChildWithFullDisk(const std::string& path) {
+  const pid_t pid = fork();
+  if (pid != 0) {
+    int wstatus = 0;
+    if (pid < 0 || waitpid(pid, &wstatus, 0) != pid || !WIFEXITED(wstatus)) return -1;
+    return WEXITSTATUS(wstatus);
+  }
+  auto opened = OpenSqliteStore({.path = path});
+  if (!opened.ok()) _exit(10);
+  Store& store = **opened;
+  {
+    auto txn = store.Begin(TxnMode::kWrite);
+    if (!txn.ok() || !(*txn)->Put("kept", "1").ok() || !(*txn)->Commit().ok()) _exit(11);
+  }
+  struct stat st {};
+  if (stat((path + "-wal").c_str(), &st) != 0) _exit(12);
+  signal(SIGXFSZ, SIG_IGN);
+  const rlim_t limit = static_cast<rlim_t>(st.st_size);
+  struct rlimit rl = {limit, limit};
+  if (setrlimit(RLIMIT_FSIZE, &rl) != 0) _exit(13);
+
+  std::atomic<bool> writing{false};
+  std::atomic<bool> committed{false};
+  std::thread writer([&] {
+    auto txn = store.Begin(TxnMode::kWrite);
+    if (!txn.ok() || !(*txn)->Put("pending", std::string(64 * 1024, 'x')).ok()) return;
+    writing = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the reader queues meanwhile
+    committed = (*txn)->Commit().ok();
+  });
+  while (!writing) std::this_thread::yield();
+  bool saw = false;
+  {
+    auto txn = store.Begin(TxnMode::kWrite);  // joins the writer's batch
+    if (!txn.ok()) _exit(14);
+    auto pending = (*txn)->Get("pending");
+    saw = pending.ok() && pending->has_value();
+  }  // ends without committing: waits for the batch, which is lost
+  const Status lost = store.TakeLostReads();
+  const Status again = store.TakeLostReads();
+  writer.join();
+  if (committed) _exit(15);
+  if (!saw) _exit(16);
+  if (lost.code() != Code::kUnavailable) _exit(17);
+  if (!again.ok()) _exit(18);
+  _exit(0);
+}
+
+TEST_F(SqliteStoreTest, AReadOfALostBatchIsReported) {
+  EXPECT_EQ(LoseAReadInChildWithFullDisk(dir_ + "/lost.db"), 0);
+  EXPECT_TRUE(store_->TakeLostReads().ok()) << "only the thread that read is told";
+}
+
 TEST_F(SqliteStoreTest, AFailedCommitFailsItsWholeBatchAndLeavesNothing) {
   const std::string path = dir_ + "/full.db";
   EXPECT_EQ(WriteInChildWithFullDisk(path), 0);
