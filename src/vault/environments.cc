@@ -93,6 +93,9 @@ Result<uint64_t> Vault::HighestVersionEver(storage::Transaction& txn, const EnvR
 
 Status Vault::DeleteEnvironment(std::string_view id) {
   std::lock_guard lifecycle(lifecycle_mu_);
+  // TODO(#5): the seal lock is held exclusively through the scan, the delete and the commit, so
+  // every request (health included) waits for it: about 165 ms for 30,000 secrets. A keyring
+  // lock of its own, taken only around the term rotation and by data-key unwraps, ends it.
   std::unique_lock lock(seal_mu_);
   if (!unsealed_) return SealedError();
   SVAULT_ASSIGN_OR_RETURN(auto txn, store_.Begin(storage::TxnMode::kWrite));
