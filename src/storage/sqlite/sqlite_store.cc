@@ -351,6 +351,7 @@ Status SqliteStore::AwaitBatch(uint64_t batch) {
 }
 
 void SqliteStore::CommitBatch() {
+  if (options_.before_commit) options_.before_commit();
   std::unique_lock<std::mutex> write_lock(write_mu_);
   // Writers already waiting for the lock join this batch first: committing ahead of them would
   // leave each for a sync of its own. Bounded, so a steady stream of writers cannot starve it.

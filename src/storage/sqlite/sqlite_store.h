@@ -25,6 +25,9 @@ struct SqliteOptions {
   // Called after each group COMMIT that succeeded, with the writer lock held (tests count
   // commits through it, or slow them down as a slow disk would).
   std::function<void()> after_commit = nullptr;
+  // Called by a batch's leader before it takes the writer lock to COMMIT (tests hold it there
+  // to let other writers into the batch).
+  std::function<void()> before_commit = nullptr;
 };
 
 // Opens (creating when needed) and migrates the database. kUnavailable when the file cannot be

@@ -226,7 +226,12 @@ int LoseAReadInChildWithFullDisk(const std::string& path) {
     if (pid < 0 || waitpid(pid, &wstatus, 0) != pid || !WIFEXITED(wstatus)) return -1;
     return WEXITSTATUS(wstatus);
   }
-  auto opened = OpenSqliteStore({.path = path});
+  // The writer's COMMIT waits until the reader has read inside the writer's batch.
+  std::atomic<bool> hold{false};
+  std::atomic<bool> read_done{false};
+  auto opened = OpenSqliteStore({.path = path, .before_commit = [&] {
+                                   while (hold && !read_done) std::this_thread::yield();
+                                 }});
   if (!opened.ok()) _exit(10);
   Store& store = **opened;
   {
@@ -240,22 +245,23 @@ int LoseAReadInChildWithFullDisk(const std::string& path) {
   struct rlimit rl = {limit, limit};
   if (setrlimit(RLIMIT_FSIZE, &rl) != 0) _exit(13);
 
-  std::atomic<bool> writing{false};
+  hold = true;
+  std::atomic<bool> released{false};
   std::atomic<bool> committed{false};
   std::thread writer([&] {
     auto txn = store.Begin(TxnMode::kWrite);
     if (!txn.ok() || !(*txn)->Put("pending", std::string(64 * 1024, 'x')).ok()) return;
-    writing = true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the reader queues meanwhile
+    released = true;  // Commit below lets the next writer in, then leads the batch's COMMIT
     committed = (*txn)->Commit().ok();
   });
-  while (!writing) std::this_thread::yield();
+  while (!released) std::this_thread::yield();
   bool saw = false;
   {
     auto txn = store.Begin(TxnMode::kWrite);  // joins the writer's batch
     if (!txn.ok()) _exit(14);
     auto pending = (*txn)->Get("pending");
     saw = pending.ok() && pending->has_value();
+    read_done = true;
   }  // ends without committing: waits for the batch, which is lost
   const Status lost = store.TakeLostReads();
   const Status again = store.TakeLostReads();
