@@ -10,6 +10,7 @@
 #   BENCH_KEYS_PER_ENV=10000 bench/load.sh    # 100,000 secrets (filling takes minutes)
 #   BENCH_SERVER_ARGS="--threads 32" bench/load.sh   # flags for svault server
 #   BENCH_CASES="health reveal" bench/load.sh        # a subset of the cases
+#   BENCH_CONNECTIONS=1 bench/load.sh                 # one request at a time (latency)
 #   BENCH_PERF=reveal bench/load.sh    # also perf-records the server during one case, into
 #                                      # build-release/perf-reveal.data (then perf report -i)
 set -euo pipefail

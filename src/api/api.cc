@@ -488,6 +488,7 @@ awaitable<HttpResponse> Api::Handle(const HttpRequest& request) {
   LogRequest(request, params, outcome);
 
   // The outcome record; if it cannot be written the answer is withheld (fail closed).
+  const std::optional<std::string> target = outcome.target;  // a created token's id, say
   Status finished =
       co_await audit.Finish(outcome.response, OutcomeOf(outcome.status), std::move(outcome.used),
                             std::move(outcome.environment), std::move(outcome.target));
@@ -499,11 +500,14 @@ awaitable<HttpResponse> Api::Handle(const HttpRequest& request) {
   }
   if (!finished.ok() && outcome.status.ok() && Writes(*route)) {
     // The change is committed and cannot be withheld; say so, so that a client does not repeat
-    // it blindly. Its request record names it.
+    // it blindly. What it made that the request did not name (a created token's id, never the
+    // token) is given beside the error, so that it can be found and revoked.
+    boost::json::object extra;
+    if (target) extra["target"] = *target;
     co_return ErrorResponse({Code::kUnavailable,
                              "the change was made, but its audit outcome record could not be "
                              "written; check its state before retrying"},
-                            request.request_id);
+                            request.request_id, std::move(extra));
   }
   if (!finished.ok()) co_return ErrorResponse(finished, request.request_id);
   co_return std::move(outcome.response);

@@ -6,6 +6,8 @@
 #include <sys/mount.h>
 
 #include <filesystem>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "common/encoding.h"
@@ -374,6 +376,54 @@ TEST(SecurityTest, AuditFileThatCannotGrowFailsClosed) {
     Response value =
         reopened.Request("GET", "/api/v1/environments/acme/values/K", reopened.root_token());
     EXPECT_EQ(value.Json().at("value").as_string(), "v");
+  }
+  ::umount2(mount_point.c_str(), MNT_DETACH);
+  std::filesystem::remove_all(mount_point);
+}
+
+// Tokens created while the audit disk fills: every token that exists afterwards was either
+// answered (201) or named by id in a 503 that says the change was made, so none is live and
+// unknown.
+TEST(SecurityTest, ATokenCreatedAsTheAuditFillsIsNeverUnknown) {
+  char tmpl[] = "/tmp/svault-tinyfs-XXXXXX";
+  const std::string mount_point = mkdtemp(tmpl);
+  if (::mount("tmpfs", mount_point.c_str(), "tmpfs", 0, "size=64k,mode=0700") != 0) {
+    std::filesystem::remove(mount_point);
+    GTEST_SKIP() << "cannot mount a tmpfs here (needs root): " << std::strerror(errno);
+  }
+  {
+    VaultProcess vault({"--audit-dir", mount_point});
+    const std::string root = vault.root_token();
+    std::mutex mu;
+    std::set<std::string> known;
+    std::vector<std::thread> creators;
+    for (int t = 0; t < 8; ++t) {
+      creators.emplace_back([&] {
+        for (int i = 0; i < 400; ++i) {
+          Response r = vault.Request("POST", "/api/v1/tokens", root, R"({"role":"auditor"})");
+          std::lock_guard lock(mu);
+          if (r.status == 201) known.insert(std::string(r.Json().at("id").as_string()));
+          if (r.status == 503 && Contains(r.body, "the change was made")) {
+            known.insert(std::string(r.Json().at("target").as_string()));
+          }
+          if (r.status == 503) return;
+        }
+      });
+    }
+    for (std::thread& creator : creators) creator.join();
+    ASSERT_EQ(vault.Stop(), 0);
+    ::umount2(mount_point.c_str(), MNT_DETACH);
+    VaultProcess reopened({}, vault.dir());
+    Response self = reopened.Request("GET", "/api/v1/tokens/self", reopened.root_token());
+    ASSERT_EQ(self.status, 200);
+    known.insert(std::string(self.Json().at("id").as_string()));
+    Response list = reopened.Request("GET", "/api/v1/tokens?limit=1000", reopened.root_token());
+    ASSERT_EQ(list.status, 200) << list.body;
+    const boost::json::value listed = list.Json();
+    for (const auto& item : listed.at("items").as_array()) {
+      const std::string id(item.at("id").as_string());
+      EXPECT_EQ(known.count(id), 1u) << "a live token nobody was told of: " << id;
+    }
   }
   ::umount2(mount_point.c_str(), MNT_DETACH);
   std::filesystem::remove_all(mount_point);
