@@ -61,7 +61,8 @@ for name in $cases; do
   fi
   perf_pid=""
   if [ "${BENCH_PERF:-}" = "$name" ]; then
-    perf record -q -g -p "$server_pid" -o "build-release/perf-$name.data" -- sleep "$seconds" 2>/dev/null &
+    perf record -q -g -p "$server_pid" -o "build-release/perf-$name.data" -- sleep "$seconds" \
+      2>/dev/null &
     perf_pid=$!
   fi
   cpu_before="$(server_cpu_ticks)"
@@ -71,8 +72,11 @@ for name in $cases; do
 done
 
 echo
-echo "svault $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, wrk -t$wrk_threads -c$connections -d${seconds}s on the same machine, audit on"
+echo "svault $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores," \
+  "wrk -t$wrk_threads -c$connections -d${seconds}s on the same machine, audit on"
 echo "$envs environments x $keys secrets; fdatasync on the data disk: p50 ${fsync_p50} ms, p99 ${fsync_p99} ms"
-echo "server resident memory at the end: $(awk '/VmRSS/ {print $2, $3}' "/proc/$server_pid/status"), peak $(awk '/VmHWM/ {print $2, $3}' "/proc/$server_pid/status")"
+status="/proc/$server_pid/status"
+echo "server resident memory at the end: $(awk '/VmRSS/ {print $2, $3}' "$status")," \
+  "peak $(awk '/VmHWM/ {print $2, $3}' "$status")"
 echo
 /usr/bin/python3 bench/load/report.py "$tmp"
