@@ -332,13 +332,40 @@ TEST(SecurityTest, AuditorsSeeOnlyTheirEnvironments) {
   EXPECT_EQ(acme, 4u);  // the create and the put, a request and an outcome record each
 }
 
-TEST(SecurityTest, AuditFileThatCannotGrowFailsClosed) {
-  char tmpl[] = "/tmp/svault-tinyfs-XXXXXX";
-  const std::string mount_point = mkdtemp(tmpl);
-  if (::mount("tmpfs", mount_point.c_str(), "tmpfs", 0, "size=64k,mode=0700") != 0) {
-    std::filesystem::remove(mount_point);
-    GTEST_SKIP() << "cannot mount a tmpfs here (needs root): " << std::strerror(errno);
+// A 64 KB tmpfs (root only) for an audit directory that fills up; gone at the end.
+class TinyTmpfs {
+ public:
+  TinyTmpfs() {
+    char tmpl[] = "/tmp/svault-tinyfs-XXXXXX";
+    path_ = mkdtemp(tmpl);
+    mounted_ = ::mount("tmpfs", path_.c_str(), "tmpfs", 0, "size=64k,mode=0700") == 0;
+    if (!mounted_) error_ = std::strerror(errno);
   }
+  ~TinyTmpfs() {
+    Unmount();
+    std::filesystem::remove_all(path_);
+  }
+  TinyTmpfs(const TinyTmpfs&) = delete;
+  TinyTmpfs& operator=(const TinyTmpfs&) = delete;
+
+  bool mounted() const { return mounted_; }
+  const std::string& error() const { return error_; }
+  const std::string& path() const { return path_; }
+  void Unmount() {
+    if (mounted_) ::umount2(path_.c_str(), MNT_DETACH);
+    mounted_ = false;
+  }
+
+ private:
+  std::string path_;
+  std::string error_;
+  bool mounted_ = false;
+};
+
+TEST(SecurityTest, AuditFileThatCannotGrowFailsClosed) {
+  TinyTmpfs tmpfs;
+  if (!tmpfs.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (needs root): " << tmpfs.error();
+  const std::string& mount_point = tmpfs.path();
   {
     VaultProcess vault({"--audit-dir", mount_point});
     const std::string& root = vault.root_token();
@@ -364,7 +391,7 @@ TEST(SecurityTest, AuditFileThatCannotGrowFailsClosed) {
     EXPECT_FALSE(Contains(reveal.body, "\"value\""));
     // Nothing the refused requests asked for happened: stop, give the audit room, look.
     ASSERT_EQ(vault.Stop(), 0);
-    ::umount2(mount_point.c_str(), MNT_DETACH);
+    tmpfs.Unmount();
     VaultProcess reopened({}, vault.dir());
     Response versions = reopened.Request("GET", "/api/v1/environments/acme/versions/K?limit=1000",
                                          reopened.root_token());
@@ -377,20 +404,15 @@ TEST(SecurityTest, AuditFileThatCannotGrowFailsClosed) {
         reopened.Request("GET", "/api/v1/environments/acme/values/K", reopened.root_token());
     EXPECT_EQ(value.Json().at("value").as_string(), "v");
   }
-  ::umount2(mount_point.c_str(), MNT_DETACH);
-  std::filesystem::remove_all(mount_point);
 }
 
 // Tokens created while the audit disk fills: every token that exists afterwards was either
 // answered (201) or named by id in a 503 that says the change was made, so none is live and
 // unknown.
 TEST(SecurityTest, ATokenCreatedAsTheAuditFillsIsNeverUnknown) {
-  char tmpl[] = "/tmp/svault-tinyfs-XXXXXX";
-  const std::string mount_point = mkdtemp(tmpl);
-  if (::mount("tmpfs", mount_point.c_str(), "tmpfs", 0, "size=64k,mode=0700") != 0) {
-    std::filesystem::remove(mount_point);
-    GTEST_SKIP() << "cannot mount a tmpfs here (needs root): " << std::strerror(errno);
-  }
+  TinyTmpfs tmpfs;
+  if (!tmpfs.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (needs root): " << tmpfs.error();
+  const std::string& mount_point = tmpfs.path();
   {
     VaultProcess vault({"--audit-dir", mount_point});
     const std::string root = vault.root_token();
@@ -412,7 +434,7 @@ TEST(SecurityTest, ATokenCreatedAsTheAuditFillsIsNeverUnknown) {
     }
     for (std::thread& creator : creators) creator.join();
     ASSERT_EQ(vault.Stop(), 0);
-    ::umount2(mount_point.c_str(), MNT_DETACH);
+    tmpfs.Unmount();
     VaultProcess reopened({}, vault.dir());
     Response self = reopened.Request("GET", "/api/v1/tokens/self", reopened.root_token());
     ASSERT_EQ(self.status, 200);
@@ -425,8 +447,6 @@ TEST(SecurityTest, ATokenCreatedAsTheAuditFillsIsNeverUnknown) {
       EXPECT_EQ(known.count(id), 1u) << "a live token nobody was told of: " << id;
     }
   }
-  ::umount2(mount_point.c_str(), MNT_DETACH);
-  std::filesystem::remove_all(mount_point);
 }
 
 TEST(SecurityTest, SigtermDrainsAndExitsCleanly) {

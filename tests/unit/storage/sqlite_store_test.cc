@@ -177,19 +177,9 @@ TEST_F(SqliteStoreTest, ConcurrentWritesShareCommits) {
   EXPECT_EQ((*read)->Scan("k", "", 1000).value().size(), size_t{kThreads * kPerThread});
 }
 
-// A COMMIT that cannot be written fails every write of its batch, and none of them remains. The
-// file size limit that makes the WAL unable to grow applies to a whole process, so the writes
-// run in a forked child (which opens its own store) and report through its exit code.
-int WriteInChildWithFullDisk(const std::string& path) {
-  const pid_t pid = fork();
-  if (pid != 0) {
-    int wstatus = 0;
-    if (pid < 0 || waitpid(pid, &wstatus, 0) != pid || !WIFEXITED(wstatus)) return -1;
-    return WEXITSTATUS(wstatus);
-  }
-  auto opened = OpenSqliteStore({.path = path});
-  if (!opened.ok()) _exit(10);
-  Store& store = **opened;
+// In a forked child: commits the key "kept", then sets a file size limit at the WAL's size, so
+// no later commit can be written (as on a full disk). Exits the child on any failure.
+void FillTheDisk(Store& store, const std::string& path) {
   {
     auto txn = store.Begin(TxnMode::kWrite);
     if (!txn.ok() || !(*txn)->Put("kept", "1").ok() || !(*txn)->Commit().ok()) _exit(11);
@@ -200,6 +190,24 @@ int WriteInChildWithFullDisk(const std::string& path) {
   const rlim_t limit = static_cast<rlim_t>(st.st_size);
   struct rlimit rl = {limit, limit};
   if (setrlimit(RLIMIT_FSIZE, &rl) != 0) _exit(13);
+}
+
+// The forked child's exit code, or -1 when it did not exit normally.
+int ExitCodeOf(pid_t pid) {
+  int wstatus = 0;
+  if (pid < 0 || waitpid(pid, &wstatus, 0) != pid || !WIFEXITED(wstatus)) return -1;
+  return WEXITSTATUS(wstatus);
+}
+
+// A COMMIT that cannot be written fails every write of its batch, and none of them remains. The
+// file size limit that makes the WAL unable to grow applies to a whole process, so the writes
+// run in a forked child (which opens its own store) and report through its exit code.
+int WriteInChildWithFullDisk(const std::string& path) {
+  if (const pid_t pid = fork(); pid != 0) return ExitCodeOf(pid);
+  auto opened = OpenSqliteStore({.path = path});
+  if (!opened.ok()) _exit(10);
+  Store& store = **opened;
+  FillTheDisk(store, path);
   std::atomic<int> committed{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
@@ -220,12 +228,7 @@ int WriteInChildWithFullDisk(const std::string& path) {
 // waits for the batch; when the batch is lost, TakeLostReads says so, once. (Forked for the file
 // size limit, as above.)
 int LoseAReadInChildWithFullDisk(const std::string& path) {
-  const pid_t pid = fork();
-  if (pid != 0) {
-    int wstatus = 0;
-    if (pid < 0 || waitpid(pid, &wstatus, 0) != pid || !WIFEXITED(wstatus)) return -1;
-    return WEXITSTATUS(wstatus);
-  }
+  if (const pid_t pid = fork(); pid != 0) return ExitCodeOf(pid);
   // The writer's COMMIT waits until the reader has read inside the writer's batch.
   std::atomic<bool> hold{false};
   std::atomic<bool> read_done{false};
@@ -234,16 +237,7 @@ int LoseAReadInChildWithFullDisk(const std::string& path) {
                                  }});
   if (!opened.ok()) _exit(10);
   Store& store = **opened;
-  {
-    auto txn = store.Begin(TxnMode::kWrite);
-    if (!txn.ok() || !(*txn)->Put("kept", "1").ok() || !(*txn)->Commit().ok()) _exit(11);
-  }
-  struct stat st {};
-  if (stat((path + "-wal").c_str(), &st) != 0) _exit(12);
-  signal(SIGXFSZ, SIG_IGN);
-  const rlim_t limit = static_cast<rlim_t>(st.st_size);
-  struct rlimit rl = {limit, limit};
-  if (setrlimit(RLIMIT_FSIZE, &rl) != 0) _exit(13);
+  FillTheDisk(store, path);
 
   hold = true;
   std::atomic<bool> released{false};
