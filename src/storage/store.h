@@ -41,6 +41,10 @@ class Transaction {
                                           size_t limit) = 0;
   // Makes every write durable and visible, or fails (kUnavailable) and leaves nothing.
   virtual Status Commit() = 0;
+  // As Commit(), but a write transaction keeps every other write transaction out until it is
+  // destroyed, so the caller can act on the outcome (forget a key term, say) before any other
+  // writer runs. It does not wait for other writers to share its commit.
+  virtual Status CommitAlone() { return Commit(); }
 };
 
 enum class TxnMode { kRead, kWrite };

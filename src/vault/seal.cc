@@ -320,27 +320,37 @@ void Vault::Seal() {
 
 Result<uint32_t> Vault::RotateKeyring() {
   std::lock_guard lock(lifecycle_mu_);
-  std::unique_lock seal_lock(seal_mu_);
+  std::shared_lock seal_lock(seal_mu_);
   if (!unsealed_) return SealedError();
   SVAULT_ASSIGN_OR_RETURN(auto txn, store_.Begin(storage::TxnMode::kWrite));
-  SVAULT_ASSIGN_OR_RETURN(uint32_t term, RotateTermLocked(*txn));
+  SVAULT_ASSIGN_OR_RETURN(uint32_t term, RotateTerm(*txn, ""));
   return term;
 }
 
 // Adds a term, rewraps every data key under it, stores the keyring without the older terms and
 // commits; then forgets the older terms, so a wrapped data key that lingers anywhere (a WAL
-// frame, a backup of the row) no longer unwraps. The seal lock must be held exclusively.
-Result<uint32_t> Vault::RotateTermLocked(storage::Transaction& txn) {
+// frame, a backup of the row) no longer unwraps.
+//
+// Writers touch the keyring only inside their write transactions, and `txn` keeps them out
+// from its first write until it is destroyed (CommitAlone), so none sees a term whose fate is
+// unknown. Readers unwrap under dek_mu, which guards every change of the terms here.
+Result<uint32_t> Vault::RotateTerm(storage::Transaction& txn, std::string_view forget_uid) {
   crypto::Keyring& keyring = unsealed_->keyring;
-  SVAULT_ASSIGN_OR_RETURN(uint32_t term, keyring.AddTerm());
-  Status done = RewrapDataKeys(txn, term);
+  Result<uint32_t> term = [&] {
+    std::lock_guard lock(unsealed_->dek_mu);
+    return keyring.AddTerm();
+  }();
+  if (!term.ok()) return term;
+  Status done = RewrapDataKeys(txn, *term);
   if (done.ok()) done = txn.Put("sys/keyring", keyring.Seal(unsealed_->root_key, true));
-  if (done.ok()) done = txn.Commit();
+  if (done.ok()) done = txn.CommitAlone();
+  std::lock_guard lock(unsealed_->dek_mu);
   if (!done.ok()) {
     keyring.DropNewestTerm();
     return done;
   }
   keyring.DropOlderTerms();
+  if (!forget_uid.empty()) ForgetDataKeysLocked(forget_uid);
   return term;
 }
 

@@ -84,10 +84,20 @@ Result<std::shared_ptr<const crypto::GuardedKey>> Vault::DataKey(storage::Transa
   }
 
   // Not cached: unwrap it under the keyring term that wrapped it.
-  SVAULT_ASSIGN_OR_RETURN(auto text, txn.Get(paths::DataKey(env.uid, generation)));
+  const std::string path = paths::DataKey(env.uid, generation);
+  SVAULT_ASSIGN_OR_RETURN(auto text, txn.Get(path));
   if (!text) return IntegrityError("data key of this generation is gone");
   SVAULT_ASSIGN_OR_RETURN(DataKeyRecord record, DecodeDataKey(*text));
-  const crypto::GuardedKey* kek = unsealed_->keyring.term_key(record.term);
+  const crypto::Keyring& keyring = unsealed_->keyring;
+  if (keyring.term_key(record.term) == nullptr && record.term < keyring.current_term()) {
+    // A reader whose snapshot predates a rotation that has committed since: the record now
+    // holds the same key rewrapped, unless the environment was deleted meanwhile.
+    SVAULT_ASSIGN_OR_RETURN(auto now, store_.Begin(storage::TxnMode::kRead));
+    SVAULT_ASSIGN_OR_RETURN(text, now->Get(path));
+    if (!text) return NoSuchEnvironment();
+    SVAULT_ASSIGN_OR_RETURN(record, DecodeDataKey(*text));
+  }
+  const crypto::GuardedKey* kek = keyring.term_key(record.term);
   if (kek == nullptr) return IntegrityError("data key is wrapped under an unknown term");
   SVAULT_ASSIGN_OR_RETURN(crypto::GuardedKey dek,
                           crypto::UnwrapKey(*kek, record.wrapped, DataKeyAd(env.uid, generation)));
@@ -102,8 +112,7 @@ Result<std::shared_ptr<const crypto::GuardedKey>> Vault::DataKey(storage::Transa
   return shared;
 }
 
-void Vault::ForgetDataKeys(std::string_view uid) {
-  std::lock_guard lock(unsealed_->dek_mu);
+void Vault::ForgetDataKeysLocked(std::string_view uid) {
   auto& cache = unsealed_->deks;
   for (auto it = cache.begin(); it != cache.end();) {
     it = it->first.first == uid ? cache.erase(it) : std::next(it);

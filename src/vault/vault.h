@@ -208,7 +208,7 @@ class Vault {
   // ---- Key rotation (DESIGN.md §5) -------------------------------------------------------------
 
   // Adds a keyring term, rewraps every data key under it and drops the older terms, in one
-  // transaction. Requests wait for that transaction. Returns the new term.
+  // transaction. Reads go on meanwhile; writers wait for it. Returns the new term.
   Result<uint32_t> RotateKeyring();
 
   // Starts a rekey: a quorum of the current shares will replace the unseal key with a new one
@@ -287,7 +287,7 @@ class Vault {
   // Deletes the environment, every secret and version in it, and its data keys, atomically. In
   // the same transaction a new keyring term rewraps every other data key and the older terms
   // are forgotten, so a copy of the deleted wrapped keys (a WAL frame, a saved row) no longer
-  // unwraps (crypto-shredding, DESIGN.md §5). Requests wait for that transaction.
+  // unwraps (crypto-shredding, DESIGN.md §5). Reads go on meanwhile; writers wait for it.
   Status DeleteEnvironment(std::string_view id);
 
   // ---- Secrets ----------------------------------------------------------------------------
@@ -337,7 +337,7 @@ class Vault {
                                    const SecretBytes& value);
   Result<SecretBytes> DecryptValue(storage::Transaction& txn, const EnvRecord& env,
                                    std::string_view key, uint64_t version, std::string_view blob);
-  void ForgetDataKeys(std::string_view uid);
+  void ForgetDataKeysLocked(std::string_view uid);  // dek_mu held
   void ForgetDataKey(std::string_view uid, uint32_t generation);
   Result<size_t> ReencryptEnvironment(storage::Transaction& txn, const EnvRecord& env,
                                       size_t limit);
@@ -365,7 +365,10 @@ class Vault {
   Result<bool> AddShare(Quorum& quorum, const SealConfig& config, std::string_view text);
   Status UnsealLocked(const crypto::GuardedKey& unseal_key);
   Status RewrapDataKeys(storage::Transaction& txn, uint32_t term);
-  Result<uint32_t> RotateTermLocked(storage::Transaction& txn);
+  // Rotates the keyring's term in write transaction `txn` and commits it alone; then, if
+  // `forget_uid` is not empty, forgets that environment's cached data keys. The caller holds
+  // seal_mu_ (shared or exclusive).
+  Result<uint32_t> RotateTerm(storage::Transaction& txn, std::string_view forget_uid);
   RekeyStatus RekeyState(uint32_t required) const;
   Status FindRekey(std::string_view nonce);
   Status CommitRekey();

@@ -159,6 +159,7 @@ class SqliteTransaction final : public Transaction {
   Result<std::vector<Entry>> Scan(std::string_view prefix, std::string_view start_after,
                                   size_t limit) override;
   Status Commit() override;
+  Status CommitAlone() override;
 
  private:
   bool writes() const { return owned_ == nullptr; }
@@ -182,10 +183,14 @@ class SqliteStore final : public Store {
   Result<std::unique_ptr<Transaction>> Begin(TxnMode mode) override;
   Status TakeLostReads() override;
   void Release(std::unique_ptr<Connection> conn);
+  const SqliteOptions& options() const { return options_; }
 
   // With write_mu_ held by `write_lock`: the savepoint was released into batch `batch`.
   // Unlocks, then waits until the batch is committed (OK) or lost (kUnavailable).
   Status CommitWrite(std::unique_lock<std::mutex>& write_lock, uint64_t batch);
+  // With write_mu_ held: the savepoint was released into the open batch. Commits the batch
+  // at once and keeps write_mu_; OK when it committed, kUnavailable when it was lost.
+  Status CommitHeld();
   // Waits until batch `batch` is committed (OK) or lost (kUnavailable), leading its COMMIT
   // when none is under way.
   Status AwaitBatch(uint64_t batch);
@@ -196,6 +201,8 @@ class SqliteStore final : public Store {
   Result<std::unique_ptr<Transaction>> BeginWrite();
   // Takes write_mu_ and commits the open batch, if any; then every batch so far is settled.
   void CommitBatch();
+  // With write_mu_ held and a batch open: commits it and settles it; true when it committed.
+  bool CommitOpenBatch();
   // With write_mu_ held: ends the open batch without committing; its writes fail.
   void AbandonBatch();
   void Settle(uint64_t batch, bool ok);
@@ -364,11 +371,24 @@ void SqliteStore::CommitBatch() {
     Settle(batch_, true);  // ended already (abandoned, and so marked lost)
     return;
   }
+  CommitOpenBatch();
+}
+
+bool SqliteStore::CommitOpenBatch() {
   const bool ok = Run(*writer_, writer_->commit, "commit").ok();
   if (!ok && !Run(*writer_, writer_->rollback, "rollback").ok()) writer_.reset();
   batch_open_ = false;
   if (ok && options_.after_commit) options_.after_commit();
   Settle(batch_, ok);
+  return ok;
+}
+
+Status SqliteStore::CommitHeld() {
+  ++batch_members_;
+  if (options_.before_commit) options_.before_commit();
+  // The batch may hold earlier writers' savepoints too; they wait for this COMMIT as for any.
+  if (CommitOpenBatch()) return Status::Ok();
+  return Unavailable("store: the commit failed; nothing was written");
 }
 
 void SqliteStore::RollBackWrite(std::unique_lock<std::mutex>& write_lock, uint64_t batch) {
@@ -430,6 +450,7 @@ Status SqliteTransaction::StepDone(Statement& stmt, std::string_view what) {
 
 Result<std::optional<std::string>> SqliteTransaction::Get(std::string_view path) {
   if (finished_) return Internal("store: transaction already finished");
+  if (store_->options().before_get) store_->options().before_get(path);
   Statement& stmt = conn_->get;
   stmt.Bind(1, path);
   const int rc = sqlite3_step(stmt.get());
@@ -492,6 +513,13 @@ Status SqliteTransaction::Commit() {
   SVAULT_RETURN_IF_ERROR(Run(*conn_, conn_->release, "release"));  // the destructor rolls back
   finished_ = true;
   return store_->CommitWrite(write_lock_, batch_);
+}
+
+Status SqliteTransaction::CommitAlone() {
+  if (finished_ || !writes()) return Commit();
+  SVAULT_RETURN_IF_ERROR(Run(*conn_, conn_->release, "release"));  // the destructor rolls back
+  finished_ = true;
+  return store_->CommitHeld();  // write_lock_ stays held until the destructor
 }
 
 // Creates the database file 0600 before SQLite sees it (SQLite gives its -wal and -shm files

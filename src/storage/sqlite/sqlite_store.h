@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "storage/store.h"
 
@@ -26,8 +27,10 @@ struct SqliteOptions {
   // commits through it, or slow them down as a slow disk would).
   std::function<void()> after_commit = nullptr;
   // Called by a batch's leader before it takes the writer lock to COMMIT (tests hold it there
-  // to let other writers into the batch).
+  // to let other writers into the batch), and by CommitAlone with the lock held.
   std::function<void()> before_commit = nullptr;
+  // Called before each Get, with its path (tests pause a reader there, its snapshot taken).
+  std::function<void(std::string_view path)> before_get = nullptr;
 };
 
 // Opens (creating when needed) and migrates the database. kUnavailable when the file cannot be

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <future>
 #include <map>
 #include <thread>
 
@@ -29,11 +32,13 @@ class VaultTest : public ::testing::Test {
     ASSERT_TRUE(vault_->Unseal(*unseal_key_).ok());
     root_ = vault_->Authenticate(root_token_).value();
   }
-  // Closes the vault and the store (checkpointing the WAL), then opens and unseals them again.
-  void ReopenStore() {
+  // Closes the vault and the store (checkpointing the WAL), then opens and unseals them again;
+  // `hooks` gives the store's test hooks (its path is set here).
+  void ReopenStore(storage::SqliteOptions hooks = {}) {
     vault_.reset();
     store_.reset();
-    store_ = std::move(storage::OpenSqliteStore({.path = dir_ + "/vault.db"}).value());
+    hooks.path = dir_ + "/vault.db";
+    store_ = std::move(storage::OpenSqliteStore(std::move(hooks)).value());
     VaultOptions options;
     options.audit.dir = dir_ + "/audit";
     vault_ = std::make_unique<Vault>(*store_, clock_, options);
@@ -290,6 +295,106 @@ TEST_F(VaultTest, DeletedEnvironmentLeavesNoRows) {
   EXPECT_TRUE(txn->Scan("e/", "", 100).value().empty());
   EXPECT_EQ(vault_->GetEnvironment("acme").status().code(), Code::kNotFound);
 }
+
+// An environment's delete (a scan, a delete of every row, a keyring rotation, a commit) holds
+// off writers only: a reveal elsewhere is answered while the delete is committing.
+TEST_F(VaultTest, ReadsGoOnWhileAnEnvironmentIsDeleted) {
+  std::atomic<bool> probe{false};
+  std::atomic<bool> answered{false};
+  std::future<bool> reveal;  // outlives the hook: a blocked reveal must not block it too
+  ReopenStore({.path = "", .before_commit = [&] {
+                 if (!probe.exchange(false)) return;
+                 reveal = std::async(std::launch::async, [&] {
+                   return !vault_->IsSealed() &&
+                          vault_->RevealSecret("keep", "K", std::nullopt).ok();
+                 });
+                 // Generous: a reveal blocked behind the delete would wait here for ever.
+                 if (reveal.wait_for(std::chrono::seconds(10)) == std::future_status::ready) {
+                   answered = reveal.get();
+                 }
+               }});
+  ASSERT_TRUE(vault_->CreateEnvironment(root_, "keep", "").ok());
+  ASSERT_TRUE(vault_->CreateEnvironment(root_, "gone", "").ok());
+  Put("keep", "K", "v");
+  Put("gone", "K", "v");
+  probe = true;
+  ASSERT_TRUE(vault_->DeleteEnvironment("gone").ok());
+  EXPECT_TRUE(answered.load());
+  EXPECT_EQ(vault_->RevealSecret("keep", "K", std::nullopt)->value.Reveal(), "v");
+}
+
+// Readers of an environment that is deleted, created again and rotated under them find its
+// value or find it gone, never a data key under a forgotten term.
+TEST_F(VaultTest, ReadsRacingDeletesAndRotationsSeeNoIntegrityError) {
+  ASSERT_TRUE(vault_->CreateEnvironment(root_, "keep", "").ok());
+  Put("keep", "K", "v");
+  std::atomic<bool> done{false};
+  std::atomic<int> wrong{0};
+  std::atomic<int> found{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 2; ++r) {
+    readers.emplace_back([&] {
+      while (!done) {
+        for (const char* env : {"keep", "churn"}) {
+          auto value = vault_->RevealSecret(env, "K", std::nullopt);
+          if (value.ok()) {
+            ++found;
+          } else if (value.status().code() != Code::kNotFound) {
+            ++wrong;
+            ADD_FAILURE() << env << ": " << value.status().ToString();
+          }
+        }
+      }
+    });
+  }
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(vault_->CreateEnvironment(root_, "churn", "").ok());
+    Put("churn", "K", "c");
+    ASSERT_TRUE(vault_->RotateKeyring().ok());
+    ASSERT_TRUE(vault_->DeleteEnvironment("churn").ok());
+  }
+  done = true;
+  for (std::thread& reader : readers) reader.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_GT(found.load(), 0);
+}
+
+// A reader whose snapshot predates a rotation, and who unwraps the data key only after the
+// rotation forgot the older term, still gets the value; or, when the rotation came with the
+// environment's delete, finds the environment gone.
+class StaleReaderTest : public VaultTest, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(StaleReaderTest, AReaderBehindARotationIsAnsweredAsAfterIt) {
+  const bool deleting = GetParam();
+  ASSERT_TRUE(vault_->CreateEnvironment(root_, "acme", "").ok());
+  Put("acme", "K", "v");
+  std::atomic<bool> armed{false};
+  std::atomic<bool> paused{false};
+  std::atomic<bool> rotated{false};
+  ReopenStore({.path = "", .before_get = [&](std::string_view path) {  // no key cached
+                 // The value's row: read after the snapshot began, before the data key is looked
+                 // up.
+                 if (path.find("/v/") == std::string_view::npos || !armed.exchange(false)) return;
+                 paused = true;
+                 while (!rotated) std::this_thread::yield();
+               }});
+  armed = true;
+  auto reveal = std::async(std::launch::async,
+                           [&] { return vault_->RevealSecret("acme", "K", std::nullopt); });
+  while (!paused) std::this_thread::yield();
+  ASSERT_TRUE(deleting ? vault_->DeleteEnvironment("acme").ok() : vault_->RotateKeyring().ok());
+  rotated = true;
+  Result<SecretValue> value = reveal.get();
+  if (deleting) {
+    EXPECT_EQ(value.status().code(), Code::kNotFound) << value.status().ToString();
+  } else {
+    ASSERT_TRUE(value.ok()) << value.status().ToString();
+    EXPECT_EQ(value->value.Reveal(), "v");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(RotationOrDelete, StaleReaderTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "Delete" : "Rotation"; });
 
 // Crypto-shredding (DESIGN.md §5): the environment's rows, saved before the delete (its wrapped
 // data key too) and written back into the live database after, never decrypt again.
