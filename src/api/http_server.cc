@@ -51,6 +51,11 @@ constexpr seconds kReadTimeout{30};  // idle keep-alive wait, and each read or w
 constexpr seconds kHandshakeTimeout{10};
 constexpr seconds kCloseTimeout{2};  // TLS close_notify, and discarding unread input
 constexpr size_t kMaxDiscardBytes = 16 * 1024 * 1024;
+// Room the read buffer gets for a body: Beast reads at most what the buffer has room for, and
+// its buffer keeps the 512 bytes of the first header, so a 60 KB body took 120 reads.
+constexpr size_t kBodyReadBytes = 64 * 1024;
+constexpr size_t kChunkedReadBytes = 16 * 1024;    // a chunked body's length is not known
+constexpr size_t kIdleReadBufferBytes = 4 * 1024;  // kept between requests
 constexpr milliseconds kAcceptRetryDelay{50};
 
 using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
@@ -265,6 +270,7 @@ class Session final : public Connection {
 
   awaitable<bool> ServeOne();
   awaitable<bool> ServeBody(Parser& parser, HttpRequest request);
+  void WipeReadBuffer();
   awaitable<bool> RejectOversize(const HttpRequest& request, unsigned version, bool head);
   awaitable<bool> RejectMalformed();
   awaitable<bool> Write(HttpResponse response, const std::string& request_id, unsigned version,
@@ -334,6 +340,8 @@ awaitable<bool> Session<Stream>::ServeBody(Parser& parser, HttpRequest request) 
 
   beast::error_code ec;
   parser.body_limit(config_.max_body_bytes);  // also bounds chunked bodies
+  const uint64_t room = parser.content_length().value_or(kChunkedReadBytes);
+  buffer_.reserve(buffer_.size() + static_cast<size_t>(std::min<uint64_t>(room, kBodyReadBytes)));
   Expire(kReadTimeout);
   co_await http::async_read(stream_, buffer_, parser, Await(ec));
   if (ec == http::error::body_limit) co_return co_await RejectOversize(request, version, head);
@@ -341,11 +349,23 @@ awaitable<bool> Session<Stream>::ServeBody(Parser& parser, HttpRequest request) 
   if (ec) co_return false;
 
   request.body = std::move(parser.get().body());
+  WipeReadBuffer();
   bool keep_alive = parser.keep_alive() && !worker_.draining;
   HttpResponse response = co_await Call(config_.handler, request);
-  WipeString(request.body);  // it may hold a value; Beast's read buffer is not wiped (docs say so)
+  WipeString(request.body);  // it may hold a value
   bool written = co_await Write(std::move(response), request.request_id, version, keep_alive, head);
   co_return written&& keep_alive;
+}
+
+// The raw request (a value being written, a share being entered) is wiped from the read buffer
+// once parsed, unless a pipelined next request already follows it there; a large buffer is
+// then given back.
+template <class Stream>
+void Session<Stream>::WipeReadBuffer() {
+  if (buffer_.size() != 0) return;
+  const auto whole = buffer_.prepare(buffer_.capacity());
+  WipeBytes(whole.data(), whole.size());
+  if (buffer_.capacity() > kIdleReadBufferBytes) buffer_.shrink_to_fit();
 }
 
 template <class Stream>

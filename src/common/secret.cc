@@ -39,6 +39,8 @@ bool SecretBytes::Equals(const SecretBytes& other) const {
 
 void SecretBytes::Wipe() { WipeString(bytes_); }
 
+void WipeBytes(void* data, size_t size) { sodium_memzero(data, size); }
+
 void WipeString(std::string& s) {
   // Wipe the whole capacity: a shrunk string may keep old bytes beyond size().
   if (s.capacity() > 0) {

@@ -56,6 +56,8 @@ inline std::ostream& operator<<(std::ostream& os, const SecretBytes&) { return o
 // Wipes an ordinary string in place (for buffers that held plaintext before it became a
 // SecretBytes, e.g. a decoded JSON field).
 void WipeString(std::string& s);
+// Wipes `size` bytes at `data` (a buffer this code does not own as a string).
+void WipeBytes(void* data, size_t size);
 
 }  // namespace svault
 
