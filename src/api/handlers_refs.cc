@@ -190,19 +190,15 @@ Result<HttpResponse> ValidateReferences(RequestContext& ctx) {
   SVAULT_ASSIGN_OR_RETURN(DocumentQuery q, ReadDocumentQuery(ctx.request, true));
   SVAULT_ASSIGN_OR_RETURN(refs::Scan scan, ScanBody(ctx, q));
   const Distinct distinct = DistinctKeys(scan.references);
-  SVAULT_ASSIGN_OR_RETURN(std::vector<bool> exists,
+  SVAULT_ASSIGN_OR_RETURN(vault::Vault::ReferenceCheck check,
                           ctx.vault.CheckReferences(ctx.principal, ctx.env, distinct.keys));
-  // TODO(#5): validate looks the environment up three times (access, this check, the handler's
-  // read); one read transaction per request, with the principal's reach cached, ends it.
-  const bool can_resolve =
-      ctx.vault.Authorize(ctx.principal, vault::Capability::kResolve, ctx.env).ok();
 
   json::array references;
   for (size_t i = 0; i < scan.references.size(); ++i) {
     json::object o = ReferenceJson(scan.references[i]);
-    const bool found = exists[distinct.index[i]];
+    const bool found = check.exists[distinct.index[i]];
     o["exists"] = found;
-    o["resolvable"] = found && can_resolve;
+    o["resolvable"] = found && check.resolvable;
     references.push_back(std::move(o));
   }
   return JsonResponse(200, json::object{{"references", std::move(references)},

@@ -164,12 +164,14 @@ Result<SecretValue> Vault::RevealSecret(std::string_view env_id, std::string_vie
   return std::move(*value);
 }
 
-Result<std::vector<bool>> Vault::CheckReferences(const Principal& principal,
-                                                 std::string_view env_id,
-                                                 std::span<const KeyRef> refs) {
+Result<Vault::ReferenceCheck> Vault::CheckReferences(const Principal& principal,
+                                                     std::string_view env_id,
+                                                     std::span<const KeyRef> refs) {
   SVAULT_ASSIGN_OR_RETURN(auto txn, store_.Begin(storage::TxnMode::kRead));
   SVAULT_ASSIGN_OR_RETURN(EnvRecord env, RequireEnv(*txn, env_id));
-  std::vector<bool> exists;
+  ReferenceCheck check;
+  check.resolvable = Allows(principal, Capability::kResolve, env_id, env.uid);
+  std::vector<bool>& exists = check.exists;
   exists.reserve(refs.size());
   for (const KeyRef& ref : refs) {
     if (!KeyAllowed(principal, ref.key)) {
@@ -184,7 +186,7 @@ Result<std::vector<bool>> Vault::CheckReferences(const Principal& principal,
     }
     exists.push_back(found);
   }
-  return exists;
+  return check;
 }
 
 Result<std::vector<std::optional<SecretValue>>> Vault::ResolveSecrets(

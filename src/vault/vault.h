@@ -311,10 +311,15 @@ class Vault {
   // ---- References (DESIGN.md §3, §4) --------------------------------------------------------
 
   // Whether each reference exists for `principal`: the key (or the pinned version) exists and
-  // the key is within the principal's key patterns. One read transaction. kNotFound when the
-  // environment does not exist. The capability check is the caller's.
-  Result<std::vector<bool>> CheckReferences(const Principal& principal, std::string_view env_id,
-                                            std::span<const KeyRef> refs);
+  // the key is within the principal's key patterns; and whether the principal may resolve in
+  // the environment. One read transaction. kNotFound when the environment does not exist. The
+  // capability check of the caller's route is the caller's.
+  struct ReferenceCheck {
+    std::vector<bool> exists;
+    bool resolvable = false;
+  };
+  Result<ReferenceCheck> CheckReferences(const Principal& principal, std::string_view env_id,
+                                         std::span<const KeyRef> refs);
 
   // The value of each reference, from one read transaction; nullopt for a reference that is
   // missing or outside the principal's key patterns (the two are not told apart). kNotFound
