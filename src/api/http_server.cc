@@ -284,7 +284,9 @@ class Session final : public Connection {
   const Config& config_;
   std::string client_;
   Stream stream_;
-  beast::flat_buffer buffer_;
+  // Holds the raw request (a token, a value being written): wiped whenever it is freed,
+  // including when Beast grows it, and once each request is parsed (WipeReadBuffer).
+  beast::basic_flat_buffer<WipingAllocator<char>> buffer_;
   bool linger_ = false;  // the client may still be sending: drain its input before closing
 };
 
@@ -340,8 +342,10 @@ awaitable<bool> Session<Stream>::ServeBody(Parser& parser, HttpRequest request) 
 
   beast::error_code ec;
   parser.body_limit(config_.max_body_bytes);  // also bounds chunked bodies
-  const uint64_t room = parser.content_length().value_or(kChunkedReadBytes);
-  buffer_.reserve(buffer_.size() + static_cast<size_t>(std::min<uint64_t>(room, kBodyReadBytes)));
+  if (!parser.is_done()) {                    // a body follows
+    const uint64_t room = parser.content_length().value_or(kChunkedReadBytes);
+    buffer_.reserve(buffer_.size() + static_cast<size_t>(std::min<uint64_t>(room, kBodyReadBytes)));
+  }
   Expire(kReadTimeout);
   co_await http::async_read(stream_, buffer_, parser, Await(ec));
   if (ec == http::error::body_limit) co_return co_await RejectOversize(request, version, head);
@@ -357,9 +361,9 @@ awaitable<bool> Session<Stream>::ServeBody(Parser& parser, HttpRequest request) 
   co_return written&& keep_alive;
 }
 
-// The raw request (a value being written, a share being entered) is wiped from the read buffer
-// once parsed, unless a pipelined next request already follows it there; a large buffer is
-// then given back.
+// The raw request (a token, a value being written, a share being entered) is wiped from the
+// read buffer once parsed, unless a pipelined next request already follows it there; a large
+// buffer is then given back (and wiped by its allocator).
 template <class Stream>
 void Session<Stream>::WipeReadBuffer() {
   if (buffer_.size() != 0) return;

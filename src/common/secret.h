@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -58,6 +59,25 @@ inline std::ostream& operator<<(std::ostream& os, const SecretBytes&) { return o
 void WipeString(std::string& s);
 // Wipes `size` bytes at `data` (a buffer this code does not own as a string).
 void WipeBytes(void* data, size_t size);
+
+// An allocator that wipes memory as it frees it, for a library's buffers that may hold secrets
+// and that the library itself grows, copies and frees (Beast's read buffer).
+template <class T>
+struct WipingAllocator {
+  using value_type = T;
+  WipingAllocator() = default;
+  template <class U>
+  explicit WipingAllocator(const WipingAllocator<U>&) noexcept {}
+  T* allocate(size_t n) { return std::allocator<T>().allocate(n); }
+  void deallocate(T* p, size_t n) noexcept {
+    WipeBytes(p, n * sizeof(T));
+    std::allocator<T>().deallocate(p, n);
+  }
+  template <class U>
+  bool operator==(const WipingAllocator<U>&) const noexcept {
+    return true;
+  }
+};
 
 }  // namespace svault
 

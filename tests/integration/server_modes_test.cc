@@ -1,11 +1,16 @@
 // How the server starts: dev mode, auto-unseal from a key file, refusal otherwise; what it
 // leaves on disk.
+#include <fcntl.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <regex>
+#include <string_view>
 
 #include "harness.h"
 
@@ -160,6 +165,50 @@ TEST(ServerModesTest, NoCoreDumpsAndKeysInLockedMemory) {
   const std::string status = ReadFile(proc + "/status");
   ASSERT_TRUE(std::regex_search(status, m, std::regex("VmLck:\\s+([0-9]+) kB"))) << status;
   EXPECT_GT(std::stoi(m[1]), 0) << "no locked memory: keys could reach swap";
+}
+
+// Copies of `needle` in the writable memory of process `pid`.
+int CopiesInMemoryOf(pid_t pid, std::string_view needle) {
+  const std::string proc = "/proc/" + std::to_string(pid);
+  std::ifstream maps(proc + "/maps");
+  const int mem = ::open((proc + "/mem").c_str(), O_RDONLY | O_CLOEXEC);
+  int copies = 0;
+  std::string region;
+  for (std::string line; std::getline(maps, line);) {
+    uintptr_t begin = 0, end = 0;
+    char perms[5] = {};
+    if (sscanf(line.c_str(), "%lx-%lx %4s", &begin, &end, perms) != 3 || perms[1] != 'w') continue;
+    region.resize(end - begin);
+    const ssize_t got = ::pread(mem, region.data(), region.size(), static_cast<off_t>(begin));
+    if (got <= 0) continue;
+    const std::string_view read(region.data(), static_cast<size_t>(got));
+    for (size_t at = read.find(needle); at != std::string_view::npos;
+         at = read.find(needle, at + 1)) {
+      ++copies;
+    }
+  }
+  ::close(mem);
+  return copies;
+}
+
+// The raw request does not outlive its answer in the server's memory: Beast's read buffer is
+// wiped once the request is parsed, and whenever it is freed (as when it grows for a body).
+TEST(ServerModesTest, RawRequestIsNotLeftInServerMemory) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "scanning every mapping would read AddressSanitizer's reserved shadow memory";
+#endif
+  VaultProcess vault;
+  std::random_device random;
+  const std::string needle = fmt::format("MEMSCAN-{:08x}{:08x}", random(), random());
+  const std::string body = needle + std::string(2000, 'v');  // beyond the first 512-byte read
+  for (int i = 0; i < 4; ++i) {
+    const std::string answer = vault.Raw(
+        "POST /api/v1/no-such-route HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        "Content-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body);
+    ASSERT_TRUE(answer.starts_with("HTTP/1.1 401 ")) << answer.substr(0, 200);  // no token
+  }
+  EXPECT_EQ(CopiesInMemoryOf(vault.pid(), needle), 0);
 }
 
 TEST(ServerModesTest, DevModeWarnsAndPrintsTheRootTokenOnce) {
