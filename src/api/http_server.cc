@@ -367,9 +367,12 @@ awaitable<bool> Session<Stream>::ServeBody(Parser& parser, HttpRequest request) 
 template <class Stream>
 void Session<Stream>::WipeReadBuffer() {
   if (buffer_.size() != 0) return;
+  if (buffer_.capacity() > kIdleReadBufferBytes) {
+    buffer_.shrink_to_fit();  // frees it, and its allocator wipes it
+    return;
+  }
   const auto whole = buffer_.prepare(buffer_.capacity());
   WipeBytes(whole.data(), whole.size());
-  if (buffer_.capacity() > kIdleReadBufferBytes) buffer_.shrink_to_fit();
 }
 
 template <class Stream>
